@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund --allow-scripts=node >&2
+  npm ci --no-audit --no-fund >&2
 fi
 
 if [ "${KPROXY_SETUP_PACKAGES:-auto}" = "auto" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
