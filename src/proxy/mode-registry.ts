@@ -19,6 +19,7 @@ export type ModeRenderer = (state: ProxyState, config: ProxyConfig, features: Ke
 /** Modes whose rules `kproxy render` can print. */
 export const modeRenderers: Partial<Record<ProxyMode, () => Promise<ModeRenderer>>> = {
   // e.g. iptables: async () => (await import("./iptables/render/render-iptables.ts")).renderIptables,
+  nftables: async () => (await import("./nftables/render/render-nftables.ts")).renderNftables,
 };
 
 /** The modes that are built, for help text and errors. */
