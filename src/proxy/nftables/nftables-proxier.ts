@@ -1,0 +1,152 @@
+import { Counter, type Registry } from "prom-client";
+import { RuleApplyError } from "../../errors.ts";
+import type { ProxyState } from "../../model/proxy-state.ts";
+import type { Proxier, ProxierDeps, ProxierFactory, SyncRequest } from "../proxier.ts";
+import { checkNftablesRequirements } from "./apply/nftables-requirements.ts";
+import { NftTableWriter, type TablePlan } from "./apply/nft-table-writer.ts";
+import { runNft } from "./apply/run-nft.ts";
+import { clearStaleUdpFlows, staleUdpFlows } from "./apply/stale-udp-conntrack.ts";
+import { kproxyTableName, upstreamTableName } from "./render/render-context.ts";
+import { buildNftablesRuleset } from "./render/render-nftables.ts";
+
+/** Test and benchmark knobs; production uses the defaults. */
+export interface NftablesProxierOptions {
+  /** How long a chain that is no longer used stays (flushed) before it is deleted; default 1 s as upstream. */
+  readonly staleChainDelayMs?: number;
+  /** Pretend this kernel release (for the version check). */
+  readonly kernelRelease?: string;
+}
+
+/** The nftables proxier, with what its last sync sent (for tests and benchmarks). */
+export interface NftablesProxier extends Proxier {
+  /** The `nft -f` input of the last sync ("" when it had nothing to change). */
+  readonly lastTransaction: string;
+  /** `rebuild`, `full`, `partial` or `none`, per IP family, of the last sync. */
+  readonly lastPlanKinds: readonly string[];
+}
+
+interface FamilyTable {
+  readonly writer: NftTableWriter;
+  state: ProxyState | undefined;
+}
+
+/**
+ * `--proxy-mode nftables`: one table per IP family (`ip kproxy` / `ip6 kproxy`, or `kube-proxy`
+ * with `--nftables-layout upstream`), written with one `nft -f` transaction per sync. kproxy
+ * remembers what it wrote and sends only what changed; see README.md.
+ */
+export const createNftablesProxier: ProxierFactory = (deps) => newNftablesProxier(deps);
+
+/** Builds the proxier after checking the kernel and nft versions (ProxyError when too old). */
+export async function newNftablesProxier(
+  deps: ProxierDeps,
+  options: NftablesProxierOptions = {},
+): Promise<NftablesProxier> {
+  await checkNftablesRequirements(deps.executor, options.kernelRelease === undefined ? {} : options);
+  const { config, executor, logger, clock } = deps;
+  const staleChainDelayMs = options.staleChainDelayMs ?? 1000;
+  const failures = counter(
+    deps.metrics,
+    "kubeproxy_sync_proxy_rules_nftables_sync_failures_total",
+    "nftables sync failures",
+  );
+  const tables = new Map<string, FamilyTable>();
+  let lastTransaction = "";
+  let lastPlanKinds: string[] = [];
+
+  const tableOf = (state: ProxyState): FamilyTable => {
+    let t = tables.get(state.family);
+    if (t === undefined) {
+      const family = state.family === "IPv4" ? "ip" : "ip6";
+      const name = config.nftables.layout === "upstream" ? upstreamTableName : kproxyTableName;
+      t = { writer: new NftTableWriter(family, name, { staleChainDelayMs }), state: undefined };
+      tables.set(state.family, t);
+    }
+    return t;
+  };
+
+  return {
+    mode: "nftables",
+    get lastTransaction() {
+      return lastTransaction;
+    },
+    get lastPlanKinds() {
+      return lastPlanKinds;
+    },
+
+    async sync(request: SyncRequest): Promise<void> {
+      const now = clock.now();
+      const plans: { table: FamilyTable; plan: TablePlan; state: ProxyState; keys: string[] }[] = [];
+      for (const state of request.states) {
+        const table = tableOf(state);
+        // Only the changed services' ports are rendered on a partial sync, so that its cost
+        // follows the size of the change, not of the cluster.
+        const changedKeys: string[] = [];
+        const removed: string[] = [];
+        if (!request.full) {
+          for (const [key, svc] of state.services)
+            if (request.changedServices.has(svc.serviceKey)) changedKeys.push(key);
+          for (const [key, svc] of table.state?.services ?? [])
+            if (request.changedServices.has(svc.serviceKey) && !state.services.has(key)) removed.push(key);
+        }
+        let ruleset = buildNftablesRuleset(state, config, request.full ? {} : { only: changedKeys });
+        const full = request.full || table.writer.needsFullSync(ruleset.base);
+        if (full && !request.full) ruleset = buildNftablesRuleset(state, config);
+        const plan = table.writer.plan(ruleset, { full, removed, now });
+        const keys = full
+          ? [...new Set([...state.services.keys(), ...(table.state?.services.keys() ?? [])])]
+          : [...changedKeys, ...removed];
+        plans.push({ table, plan, state, keys });
+      }
+      const text = plans.map((p) => p.plan.text).join("");
+      lastTransaction = text;
+      lastPlanKinds = plans.map((p) => p.plan.kind);
+      const start = clock.now();
+      if (text !== "") {
+        try {
+          await runNft(executor, text);
+        } catch (err) {
+          failures.inc();
+          for (const p of plans) p.table.writer.invalidate();
+          if (err instanceof RuleApplyError)
+            logger.error({ stderr: err.stderr, failingLines: err.failingLines }, "nftables sync failed");
+          throw err;
+        }
+      }
+      for (const p of plans) p.plan.commit();
+      logger.debug(
+        { kinds: lastPlanKinds, bytes: text.length, ms: clock.now() - start },
+        "nftables transaction applied",
+      );
+      for (const p of plans) {
+        const flows = staleUdpFlows(p.table.state, p.state, p.keys);
+        p.table.state = p.state;
+        if (flows.length > 0) await clearStaleUdpFlows(executor, flows, logger, p.state.family);
+      }
+    },
+
+    async cleanup(): Promise<void> {
+      // Both table names, like kube-proxy's own cleanup, so that switching layouts or coming
+      // from kube-proxy leaves nothing behind. `add` first makes `delete` safe when absent.
+      const lines: string[] = [];
+      for (const family of ["ip", "ip6"])
+        for (const name of [kproxyTableName, upstreamTableName])
+          lines.push(`add table ${family} ${name}`, `delete table ${family} ${name}`);
+      try {
+        await runNft(executor, lines.join("\n") + "\n");
+      } catch (err) {
+        // Without nft nothing of ours can be installed; anything else is worth reporting.
+        if (err instanceof RuleApplyError) throw err;
+        logger.debug({ err }, "nft not available: nothing to clean up");
+      }
+      for (const t of tables.values()) t.writer.invalidate();
+    },
+
+    async close(): Promise<void> {},
+  };
+}
+
+function counter(registry: Registry, name: string, help: string): Counter {
+  const existing = registry.getSingleMetric(name);
+  return existing instanceof Counter ? existing : new Counter({ name, help, registers: [registry] });
+}
