@@ -11,6 +11,7 @@ import type { ProxierFactory } from "./proxier.ts";
 export const proxierFactories: Partial<Record<ProxyMode, () => Promise<ProxierFactory>>> = {
   // Each mode adds its line when it is built, e.g.:
   // iptables: async () => (await import("./iptables/iptables-proxier.ts")).createIptablesProxier,
+  nftables: async () => (await import("./nftables/nftables-proxier.ts")).createNftablesProxier,
 };
 
 /** Pure renderer of a mode: what it would program for a state, as text (`kproxy render`). */
