@@ -12,6 +12,7 @@ export const proxierFactories: Partial<Record<ProxyMode, () => Promise<ProxierFa
   // Each mode adds its line when it is built, e.g.:
   // iptables: async () => (await import("./iptables/iptables-proxier.ts")).createIptablesProxier,
   nftables: async () => (await import("./nftables/nftables-proxier.ts")).createNftablesProxier,
+  userspace: async () => (await import("./userspace/userspace-proxier.ts")).createUserspaceProxier,
 };
 
 /** Pure renderer of a mode: what it would program for a state, as text (`kproxy render`). */
