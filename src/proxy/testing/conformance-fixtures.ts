@@ -6,7 +6,7 @@ import type { TopologySpec } from "./conformance-topology.ts";
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
   [key: string]: unknown;
 }
 

@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly logFile?: string;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Called with every line of stdout. */
+  readonly onLine?: (line: string) => void;
 }
 
 const tailLimit = 64 * 1024;
@@ -86,7 +88,14 @@ export async function startNamespaceProcess(
     },
   };
   // Always read stdout, so that a chatty process never blocks on a full pipe.
-  child.stdout.on("data", (chunk: Buffer) => log?.write(chunk));
+  let partial = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    log?.write(chunk);
+    if (options.onLine === undefined) return;
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) options.onLine(line);
+  });
   if (options.ready !== undefined) {
     try {
       await waitForLine(proc, options.ready, options.readyTimeoutMs ?? 15_000, command);
