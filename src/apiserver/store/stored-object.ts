@@ -1,0 +1,38 @@
+import type { KubeObject } from "../registry/resource-strategy.ts";
+
+/**
+ * One object as the store holds it: the parsed object (never modified once stored: writers
+ * clone first) and its JSON, serialised once so that lists and watches stream it cheaply.
+ */
+export class StoredObject {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly rv: number;
+  readonly object: KubeObject;
+  readonly json: string;
+
+  constructor(object: KubeObject, rv: number) {
+    this.namespace = object.metadata?.namespace ?? "";
+    this.name = object.metadata?.name ?? "";
+    this.key = objectKey(this.namespace, this.name);
+    this.rv = rv;
+    this.object = object;
+    this.json = JSON.stringify(object);
+  }
+}
+
+/** The store key of an object: `namespace/name` (`/name` for cluster-scoped objects). */
+export function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** A change to one object, as watches deliver it. */
+export interface StoreEvent {
+  readonly type: "ADDED" | "MODIFIED" | "DELETED";
+  readonly rv: number;
+  /** The object after the change (for DELETED: its last state, at the deletion's resourceVersion). */
+  readonly object: StoredObject;
+  /** The object before the change (for MODIFIED and DELETED). */
+  readonly previous: StoredObject | undefined;
+}
