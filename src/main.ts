@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { apiserverCommand } from "./cli/apiserver-command.ts";
 import { cleanupCommand } from "./cli/cleanup-command.ts";
 import { demoCommand } from "./cli/demo-command.ts";
+import { dnsCommand } from "./cli/dns-command.ts";
 import { renderCommand } from "./cli/render-command.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { errorMessage, UsageError, ValidationError } from "./errors.ts";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .addCommand(renderCommand())
     .addCommand(cleanupCommand())
     .addCommand(apiserverCommand())
+    .addCommand(dnsCommand())
     .addCommand(demoCommand());
   // Commands never exit: commander throws instead, and main decides the exit code.
   const override = (cmd: Command): void => {

@@ -5,6 +5,7 @@ import { loadConfigFile } from "../config/parse-config-file.ts";
 import type { DetectLocalMode, NftablesLayout, ProxyConfig, ProxyMode } from "../config/proxy-config.ts";
 import { validateConfig } from "../config/validate-config.ts";
 import { ValidationError, type FieldProblem } from "../errors.ts";
+import { availableModes } from "../proxy/mode-registry.ts";
 
 /** Raw values of the configuration flags, as commander parsed them (undefined = not given). */
 export interface ConfigFlagValues {
@@ -186,7 +187,14 @@ export function configFromFlags(flags: ConfigFlagValues): ProxyConfig {
     problems.push(...file.problems);
   }
   config = applyFlags(config, flags, problems);
-  problems.push(...validateConfig(config));
+  for (const problem of validateConfig(config)) {
+    // Name the modes this build has, not only the modes kproxy knows of.
+    problems.push(
+      problem.field === "mode"
+        ? { ...problem, message: `${problem.message}; built here: ${availableModes().join(", ") || "none"}` }
+        : problem,
+    );
+  }
   if (problems.length > 0) {
     const what = flags.config === undefined ? "the configuration" : `the configuration from ${flags.config}`;
     throw new ValidationError(what, problems);

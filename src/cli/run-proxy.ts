@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "../apiserver/api-server.ts";
+import { startDnsServer } from "../dns/dns-server.ts";
 import type { ProxyConfig, ProxyMode } from "../config/proxy-config.ts";
 import { errorMessage, ProxyError, UsageError } from "../errors.ts";
 import { startHealthzServer, type HttpServerHandle } from "../health/healthz-server.ts";
@@ -19,7 +20,7 @@ import { createProxySources } from "../sources/proxy-sources.ts";
 import { systemClock, type Clock } from "../sys/clock.ts";
 import { createExecutor, type Executor } from "../sys/executor.ts";
 import type { Logger } from "../sys/logger.ts";
-import { startOptionalDns, startOptionalManifests } from "./optional-services.ts";
+import { startOptionalManifests } from "./optional-services.ts";
 
 /** A running `kproxy run`. */
 export interface RunningProxy {
@@ -107,7 +108,9 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
       const server = apiServer;
       closers.push(() => server.close());
       const token = extras.tokenFile !== undefined ? firstToken(extras.tokenFile) : undefined;
-      kubeConfig = loadKubeConfig({ kubeconfig: "", master: server.url, ...(token ? { token } : {}) });
+      kubeConfig = allowPlainHttp(
+        loadKubeConfig({ kubeconfig: "", master: server.url, ...(token ? { token } : {}) }),
+      );
       serviceCIDRs = config.apiserver.serviceClusterIPRange.split(",").map((s) => s.trim());
       logger.info({ url: server.url, socket: server.socketPath }, "embedded API server started");
       await registerNode(kubeConfig, nodeName, embeddedNodeIPs(config), logger);
@@ -122,7 +125,9 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
         closers.push(() => manifests.close());
       }
     } else {
-      kubeConfig = loadKubeConfig({ kubeconfig: config.clientConnection.kubeconfig, master: config.master });
+      kubeConfig = allowPlainHttp(
+        loadKubeConfig({ kubeconfig: config.clientConnection.kubeconfig, master: config.master }),
+      );
     }
     checkAborted();
 
@@ -194,7 +199,7 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
     closers.push(() => sources.stop());
 
     if (config.dns.enabled) {
-      const dns = await startOptionalDns({
+      const dns = await startDnsServer({
         kubeConfig,
         bindAddress: config.dns.bindAddress,
         clusterDomain: config.dns.clusterDomain,
@@ -302,6 +307,15 @@ async function registerNode(
     await core.replaceNode({ name, body: { ...existing, status: { ...existing.status, addresses } } });
   }
   logger.info({ node: name, addresses: ips }, "registered this node in the embedded API server");
+}
+
+/**
+ * client-node 2.x refuses a plain `http://` server unless its cluster entry says `skipTLSVerify`
+ * (there is no TLS to verify): the embedded API server on loopback, or `--master http://...`.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  kc.clusters = kc.clusters.map((c) => (c.server.startsWith("http:") ? { ...c, skipTLSVerify: true } : c));
+  return kc;
 }
 
 /** The first token of a kube-apiserver token file (`token,user,uid,...` per line). */
