@@ -108,9 +108,7 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
       const server = apiServer;
       closers.push(() => server.close());
       const token = extras.tokenFile !== undefined ? firstToken(extras.tokenFile) : undefined;
-      kubeConfig = allowPlainHttp(
-        loadKubeConfig({ kubeconfig: "", master: server.url, ...(token ? { token } : {}) }),
-      );
+      kubeConfig = loadKubeConfig({ kubeconfig: "", master: server.url, ...(token ? { token } : {}) });
       serviceCIDRs = config.apiserver.serviceClusterIPRange.split(",").map((s) => s.trim());
       logger.info({ url: server.url, socket: server.socketPath }, "embedded API server started");
       await registerNode(kubeConfig, nodeName, embeddedNodeIPs(config), logger);
@@ -125,9 +123,7 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
         closers.push(() => manifests.close());
       }
     } else {
-      kubeConfig = allowPlainHttp(
-        loadKubeConfig({ kubeconfig: config.clientConnection.kubeconfig, master: config.master }),
-      );
+      kubeConfig = loadKubeConfig({ kubeconfig: config.clientConnection.kubeconfig, master: config.master });
     }
     checkAborted();
 
@@ -307,15 +303,6 @@ async function registerNode(
     await core.replaceNode({ name, body: { ...existing, status: { ...existing.status, addresses } } });
   }
   logger.info({ node: name, addresses: ips }, "registered this node in the embedded API server");
-}
-
-/**
- * client-node 2.x refuses a plain `http://` server unless its cluster entry says `skipTLSVerify`
- * (there is no TLS to verify): the embedded API server on loopback, or `--master http://...`.
- */
-function allowPlainHttp(kc: KubeConfig): KubeConfig {
-  kc.clusters = kc.clusters.map((c) => (c.server.startsWith("http:") ? { ...c, skipTLSVerify: true } : c));
-  return kc;
 }
 
 /** The first token of a kube-apiserver token file (`token,user,uid,...` per line). */

@@ -24,7 +24,7 @@ export function loadKubeConfig(target: ApiTarget): KubeConfig {
         kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: target.master } : c));
       }
     }
-    return kc;
+    return allowPlainHttp(kc);
   }
   if (target.master !== "") {
     kc.loadFromOptions({
@@ -33,8 +33,17 @@ export function loadKubeConfig(target: ApiTarget): KubeConfig {
       contexts: [{ name: "kproxy", cluster: "kproxy", user: "kproxy" }],
       currentContext: "kproxy",
     });
-    return kc;
+    return allowPlainHttp(kc);
   }
   kc.loadFromCluster();
+  return kc;
+}
+
+/**
+ * client-node 2.x refuses a plain `http://` server unless its cluster entry says `skipTLSVerify`,
+ * though there is no TLS to verify (the embedded API server on loopback, `--master http://...`).
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  kc.clusters = kc.clusters.map((c) => (c.server.startsWith("http:") ? { ...c, skipTLSVerify: true } : c));
   return kc;
 }
