@@ -21,6 +21,7 @@ export type ModeRenderer = (state: ProxyState, config: ProxyConfig, features: Ke
 /** Modes whose rules `kproxy render` can print. */
 export const modeRenderers: Partial<Record<ProxyMode, () => Promise<ModeRenderer>>> = {
   // e.g. iptables: async () => (await import("./iptables/render/render-iptables.ts")).renderIptables,
+  iptables: async () => (await import("./iptables/render/render-iptables.ts")).renderIptables,
   nftables: async () => (await import("./nftables/render/render-nftables.ts")).renderNftables,
 };
 

@@ -1,0 +1,88 @@
+import type { Endpoint } from "../../../model/endpoint.ts";
+import type { ServicePort } from "../../../model/service-port.ts";
+import { endpointChainName, kubeMarkMasqChain } from "./chain-names.ts";
+
+/**
+ * Chain names of endpoints are SHA-256 hashes; a full sync of 20,000 services × 10 endpoints
+ * would compute 200,000 of them. They never change for a given input, so they are memoised.
+ */
+const endpointChainCache = new Map<string, string>();
+const endpointChainCacheLimit = 1_000_000;
+
+/** `KUBE-SEP-…` of an endpoint of a service port (memoised). */
+export function cachedEndpointChainName(svc: ServicePort, ep: Endpoint): string {
+  const key = `${svc.key}\u0000${svc.protocol}\u0000${ep.key}`;
+  let name = endpointChainCache.get(key);
+  if (name === undefined) {
+    if (endpointChainCache.size >= endpointChainCacheLimit) endpointChainCache.clear();
+    name = endpointChainName(svc.key, svc.protocol, ep.key);
+    endpointChainCache.set(key, name);
+  }
+  return name;
+}
+
+// Probabilities 1/n are printed with ten decimals, as upstream's "%0.10f".
+const probabilities: string[] = [];
+function probability(n: number): string {
+  let p = probabilities[n];
+  if (p === undefined) {
+    p = (1 / n).toFixed(10);
+    probabilities[n] = p;
+  }
+  return p;
+}
+
+/** `-m comment --comment X ` unless comments are dropped in large-cluster mode. */
+function endpointComment(text: string, largeClusterMode: boolean): string {
+  if (largeClusterMode) return "";
+  return text.includes(" ") ? `-m comment --comment "${text}" ` : `-m comment --comment ${text} `;
+}
+
+/**
+ * The rules of a service's policy chain (KUBE-SVC or KUBE-SVL) that pick an endpoint: ClientIP
+ * affinity through the `recent` module first, then a random choice where rule i of n matches
+ * with probability 1/(n−i), so that every endpoint is equally likely. Returns `-A` lines.
+ */
+export function serviceToEndpointRules(
+  svc: ServicePort,
+  chain: string,
+  endpoints: readonly Endpoint[],
+  largeClusterMode: boolean,
+): string {
+  let out = "";
+  if (svc.stickyMaxAgeSeconds > 0) {
+    for (const ep of endpoints) {
+      const sep = cachedEndpointChainName(svc, ep);
+      const comment = endpointComment(`${svc.key} -> ${ep.key}`, largeClusterMode);
+      out += `-A ${chain} ${comment}-m recent --name ${sep} --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j ${sep}\n`;
+    }
+  }
+  const n = endpoints.length;
+  endpoints.forEach((ep, i) => {
+    const sep = cachedEndpointChainName(svc, ep);
+    const comment = endpointComment(`${svc.key} -> ${ep.key}`, largeClusterMode);
+    const statistic = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : "";
+    out += `-A ${chain} ${comment}${statistic}-j ${sep}\n`;
+  });
+  return out;
+}
+
+/**
+ * The rules of one endpoint chain: masquerade hairpin traffic (a pod reaching itself through the
+ * Service must not see its own address as source, or its reply would bypass the DNAT), record
+ * ClientIP affinity, then DNAT to the endpoint.
+ */
+export function endpointChainRules(
+  svc: ServicePort,
+  chain: string,
+  ep: Endpoint,
+  largeClusterMode: boolean,
+): string {
+  const comment = endpointComment(svc.key, largeClusterMode);
+  const proto = svc.protocol.toLowerCase();
+  const affinity = svc.stickyMaxAgeSeconds > 0 ? `-m recent --name ${chain} --set ` : "";
+  return (
+    `-A ${chain} ${comment}-s ${ep.ip} -j ${kubeMarkMasqChain}\n` +
+    `-A ${chain} ${comment}${affinity}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.key}\n`
+  );
+}
