@@ -75,6 +75,8 @@ async function relayRole(): Promise<void> {
     ...endpointSlices(`s${i}`, [{ ip: backendHost, port: p }]),
   ]);
   await proxier.sync(syncRequest(objects));
+  // Exit through process.exit so that `--cpu-prof` can write its profile.
+  process.on("SIGINT", () => process.exit(0));
   process.stdout.write(`${JSON.stringify({ rrPort: 10000, bulkPort: 10001 })}\n`);
 }
 

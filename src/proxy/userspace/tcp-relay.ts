@@ -178,7 +178,19 @@ function splice(client: Socket, upstream: Socket, endpoint: RelayEndpoint, balan
     else if (!client.destroyed && client.writableEnded && client.readableEnded) client.destroy();
     done();
   });
-  client.pipe(upstream);
-  upstream.pipe(client);
+  forward(client, upstream);
+  forward(upstream, client);
   client.resume();
+}
+
+/**
+ * Copies `from` into `to` with backpressure and passes the FIN on: what `pipe()` does, without
+ * the bookkeeping of a general-purpose pipe (measured: fewer listeners per connection).
+ */
+function forward(from: Socket, to: Socket): void {
+  from.on("data", (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on("drain", () => from.resume());
+  from.on("end", () => to.end());
 }
