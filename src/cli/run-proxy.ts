@@ -299,8 +299,9 @@ async function registerNode(
     await core.createNode({ body });
   } catch (err) {
     if ((err as { code?: number }).code !== 409) throw err;
+    // The Node exists (a restart with --data-dir): refresh its addresses through /status.
     const existing = await core.readNode({ name });
-    await core.replaceNode({ name, body: { ...existing, status: { ...existing.status, addresses } } });
+    await core.replaceNodeStatus({ name, body: { ...existing, status: { ...existing.status, addresses } } });
   }
   logger.info({ node: name, addresses: ips }, "registered this node in the embedded API server");
 }

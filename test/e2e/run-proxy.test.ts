@@ -207,22 +207,25 @@ describe("runProxy with the embedded API server", () => {
     await proxy.close();
   });
 
-  it("registers a Node for itself with its node IPs", async () => {
-    const proxier = new RecordingProxier();
-    const proxy = await runProxy(testConfig({ nodeIPs: ["192.0.2.77"] }), {
-      logger: silentLogger(),
-      proxierFactory: proxier.factory(),
-    });
-    running.push(proxy);
-    const node = await api(proxy.apiServer?.url ?? "", "GET", "/api/v1/nodes/kp-run-node");
-    const addresses = (node["status"] as { addresses: Array<{ type: string; address: string }> }).addresses;
-    assert.deepEqual(
-      addresses.filter((a) => a.type === "InternalIP").map((a) => a.address),
-      ["192.0.2.77"],
-    );
-    const first = await proxier.waitFor(() => true);
-    assert.deepEqual(first.states[0]?.node.nodeIPs, ["192.0.2.77"]);
-    assert.equal(first.states[0]?.node.name, "kp-run-node");
-    await proxy.close();
+  it("registers a Node for itself with its node IPs, and refreshes them after a restart", async () => {
+    const dataDir = join(dir, "node");
+    for (const ip of ["192.0.2.77", "192.0.2.78"]) {
+      const proxier = new RecordingProxier();
+      const proxy = await runProxy(testConfig({ nodeIPs: [ip], dataDir }), {
+        logger: silentLogger(),
+        proxierFactory: proxier.factory(),
+      });
+      running.push(proxy);
+      const node = await api(proxy.apiServer?.url ?? "", "GET", "/api/v1/nodes/kp-run-node");
+      const addresses = (node["status"] as { addresses: Array<{ type: string; address: string }> }).addresses;
+      assert.deepEqual(
+        addresses.filter((a) => a.type === "InternalIP").map((a) => a.address),
+        [ip],
+      );
+      const first = await proxier.waitFor(() => true);
+      assert.deepEqual(first.states[0]?.node.nodeIPs, [ip]);
+      assert.equal(first.states[0]?.node.name, "kp-run-node");
+      await proxy.close();
+    }
   });
 });
