@@ -71,13 +71,20 @@ export interface ServicePortNames {
 /** Names of every chain and set of a service port, as upstream names them. */
 export function servicePortNames(spn: ServicePortName): ServicePortNames {
   const base = servicePortChainNameBase(spn);
+  // Renderers ask for an endpoint's names several times; hash each endpoint once.
+  const endpointBases = new Map<string, string>();
+  const endpointBase = (ep: Endpoint): string => {
+    let b = endpointBases.get(ep.key);
+    if (b === undefined) endpointBases.set(ep.key, (b = servicePortEndpointChainNameBase(spn, ep)));
+    return b;
+  };
   return {
     cluster: `service-${base}`,
     local: `local-${base}`,
     external: `external-${base}`,
     firewall: `firewall-${base}`,
-    endpoint: (ep) => `endpoint-${servicePortEndpointChainNameBase(spn, ep)}`,
-    affinity: (ep) => `affinity-${servicePortEndpointChainNameBase(spn, ep)}`,
+    endpoint: (ep) => `endpoint-${endpointBase(ep)}`,
+    affinity: (ep) => `affinity-${endpointBase(ep)}`,
   };
 }
 
