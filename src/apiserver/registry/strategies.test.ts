@@ -89,4 +89,20 @@ describe("builtinStrategies", () => {
       assert.equal(row.length, strategy.tableColumns.length, strategy.info.resource);
     }
   });
+
+  it("declares strategic-merge keys as kubectl expects them", () => {
+    const keys = Object.fromEntries(builtinStrategies().map((s) => [s.info.resource, s.mergeKeys]));
+    for (const [resource, mergeKeys] of Object.entries(keys)) {
+      assert.equal(mergeKeys["metadata.ownerReferences"], "uid", resource);
+    }
+    assert.equal(keys.services?.["spec.ports"], "port");
+    assert.equal(keys.pods?.["spec.containers"], "name");
+    assert.equal(keys.pods?.["spec.containers.ports"], "containerPort");
+    assert.equal(keys.pods?.["spec.containers.env"], "name");
+    assert.equal(keys.pods?.["status.conditions"], "type");
+    assert.equal(keys.nodes?.["status.addresses"], "type");
+    assert.equal(keys.nodes?.["status.conditions"], "type");
+    // EndpointSlice endpoints and ports are atomic lists: replaced whole by a patch.
+    assert.deepEqual(Object.keys(keys.endpointslices ?? {}), ["metadata.ownerReferences"]);
+  });
 });
