@@ -65,6 +65,7 @@ Examples:
       ...(running.apiServer ? [`kproxy: API server ${running.apiServer.url}`] : []),
       ...(running.healthzAddress ? [`kproxy: healthz ${running.healthzAddress}`] : []),
       ...(running.metricsAddress ? [`kproxy: metrics ${running.metricsAddress}`] : []),
+      ...(running.dnsAddress ? [`kproxy: dns ${running.dnsAddress}`] : []),
       "kproxy: ready",
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

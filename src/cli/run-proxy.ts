@@ -30,6 +30,8 @@ export interface RunningProxy {
   readonly healthzAddress?: string;
   /** Bound `host:port` of /metrics (undefined when disabled or not bound). */
   readonly metricsAddress?: string;
+  /** Bound `host:port` of the DNS server (UDP and TCP), with `dns.enabled`. */
+  readonly dnsAddress?: string;
   /** The mode that runs. */
   readonly mode: ProxyMode;
   /** The node name the proxy runs as. */
@@ -194,6 +196,7 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
     });
     closers.push(() => sources.stop());
 
+    let dnsAddress: string | undefined;
     if (config.dns.enabled) {
       const dns = await startDnsServer({
         kubeConfig,
@@ -208,7 +211,8 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
         metrics: metrics.registry,
       });
       closers.push(() => dns.close());
-      logger.info({ address: `${dns.address}:${dns.port}` }, "DNS server started");
+      dnsAddress = dns.address.includes(":") ? `[${dns.address}]:${dns.port}` : `${dns.address}:${dns.port}`;
+      logger.info({ address: dnsAddress }, "DNS server started");
     }
 
     // No rules before every informer has delivered its first full list (a partial view would
@@ -227,6 +231,7 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
       nodeName,
       ...(healthzAddress !== undefined ? { healthzAddress } : {}),
       ...(metricsAddress !== undefined ? { metricsAddress } : {}),
+      ...(dnsAddress !== undefined ? { dnsAddress } : {}),
       syncCounts: () => syncer.counts,
       close: () => (closed ??= closeAll()),
     };

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +15,7 @@ import type { ProxyConfig } from "../../src/config/proxy-config.ts";
 import type { SyncRequest } from "../../src/proxy/proxier.ts";
 import { RecordingProxier } from "../../src/proxy/sync/recording-proxier.ts";
 import { silentLogger } from "../../src/sys/logger.ts";
+import { missingRequirement, skipUnlessAvailable } from "../support/requirements.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kp-run-"));
 const running: RunningProxy[] = [];
@@ -227,5 +230,44 @@ describe("runProxy with the embedded API server", () => {
       assert.equal(first.states[0]?.node.name, "kp-run-node");
       await proxy.close();
     }
+  });
+
+  it("runs the cluster DNS server with dns.enabled, answering for the Services it proxies", async (t) => {
+    if (skipUnlessAvailable(t, missingRequirement({ commands: ["dig"] }))) return;
+    const proxier = new RecordingProxier();
+    const proxy = await runProxy(
+      testConfig({
+        dns: {
+          ...defaultProxyConfig.dns,
+          enabled: true,
+          bindAddress: "127.0.0.1:0",
+          upstreams: ["127.0.0.1:9"],
+        },
+      }),
+      { logger: silentLogger(), proxierFactory: proxier.factory() },
+    );
+    running.push(proxy);
+    assert.ok(proxy.dnsAddress);
+    const port = proxy.dnsAddress.split(":").at(-1) ?? "";
+    const base = proxy.apiServer?.url ?? "";
+    const created = await api(base, "POST", "/api/v1/namespaces/default/services", service("named", 80));
+    const clusterIP = (created["spec"] as { clusterIP: string }).clusterIP;
+    for (let i = 0; ; i++) {
+      // dig runs asynchronously: the DNS server answers from this very process.
+      const { stdout } = await promisify(execFile)("dig", [
+        "@127.0.0.1",
+        "-p",
+        port,
+        "+short",
+        "+time=1",
+        "+tries=1",
+        "named.default.svc.cluster.local",
+      ]).catch(() => ({ stdout: "" }));
+      const answer = stdout.trim();
+      if (answer === clusterIP) break;
+      assert.ok(i < 50, `DNS never answered ${clusterIP} (last: ${JSON.stringify(answer)})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await proxy.close();
   });
 });
