@@ -270,6 +270,14 @@ const ownCases: readonly OwnCase[] = [
     expect: answered(localBackends, "client"),
   },
   {
+    name: "eTP Local: LoadBalancer IP (routed to node1) from outside reaches only local endpoints, client address kept",
+    from: "external",
+    to: { kind: "LoadBalancer", address: "198.51.100.50" },
+    port: 80,
+    service: "kp/local",
+    expect: answered(localBackends, "client"),
+  },
+  {
     name: "eTP Local: NodePort on node2 (no local endpoints) from outside is dropped",
     from: "external",
     to: { kind: "NodePort", address: node2 },

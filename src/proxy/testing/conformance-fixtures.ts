@@ -116,9 +116,10 @@ const ownServices: readonly OwnService[] = [
   },
   {
     name: "local",
-    type: "NodePort",
+    type: "LoadBalancer",
     clusterIP: "172.30.1.50",
     ports: [{ name: "http", port: 80, nodePort: 30050 }],
+    loadBalancerIPs: ["198.51.100.50"],
     externalTrafficPolicy: "Local",
     healthCheckNodePort: 30051,
     endpoints: ["n1-pod2", "n1-pod3"],
