@@ -3,12 +3,14 @@ import { createServer, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { parseAllDocuments, stringify } from "yaml";
 import { defaultProxyConfig } from "../config/defaults.ts";
 import type { ProxyConfig } from "../config/proxy-config.ts";
 import { ProxyError, UsageError } from "../errors.ts";
 import { isSchedulerName } from "../lb/scheduler.ts";
+import { loadKubeConfig } from "../sources/kube-config.ts";
 import { createLogger, type Logger } from "../sys/logger.ts";
 import { runProxy, type RunningProxy } from "./run-proxy.ts";
 
@@ -92,7 +94,6 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<void> {
         ...defaultProxyConfig.apiserver,
         listen: flags.listen,
         serviceClusterIPRange: serviceRange,
-        manifests: [join(examplesDir, "services.yaml"), slices],
       },
     };
     try {
@@ -101,6 +102,10 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<void> {
       if (controller.signal.aborted) return;
       throw err;
     }
+    // The demo creates the example objects itself (as `kubectl create -f examples/demo/` would),
+    // after the proxy runs, so that one sees the relays follow the API.
+    if (running.apiServer !== undefined)
+      await createObjects(running.apiServer.url, [join(examplesDir, "services.yaml"), slices]);
     const ready = await waitForService("127.100.0.10", 8080, 15_000, controller.signal);
     if (!ready && !controller.signal.aborted)
       logger.warn("the web Service did not answer within 15 s; the commands below may need a moment");
@@ -164,6 +169,17 @@ function rewriteSlicePort(dir: string, port: number): string {
   const file = join(dir, "endpointslices.yaml");
   writeFileSync(file, docs.join("---\n"));
   return file;
+}
+
+/** Creates every object of the YAML files in the API server. */
+async function createObjects(url: string, files: readonly string[]): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(loadKubeConfig({ kubeconfig: "", master: url }));
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
+      const obj = doc.toJS() as KubernetesObject | null;
+      if (obj !== null) await client.create(obj);
+    }
+  }
 }
 
 /** Polls the Service until it answers (the first sync may still be applying the manifests). */
