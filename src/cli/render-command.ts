@@ -54,13 +54,6 @@ Examples:
   );
   return cmd.action(async (flags: RenderFlags) => {
     const config = configFromFlags(flags);
-    const load = modeRenderers[config.mode];
-    if (load === undefined) {
-      const available = Object.keys(modeRenderers);
-      throw new UsageError(
-        `Cannot render proxy mode ${JSON.stringify(config.mode)}: it has no renderer; modes that render: ${available.length > 0 ? available.join(", ") : "none"}`,
-      );
-    }
     const objects: KubernetesObject[] = [];
     let settings: ConformanceSettings = {};
     for (const file of flags.filename ?? []) {
@@ -74,8 +67,14 @@ Examples:
       objects.push(...input.objects);
       settings = { ...settings, ...input.settings };
     }
-    if (settings.mode !== undefined && settings.mode !== config.mode && flags.proxyMode === undefined) {
-      settings = { ...settings, mode: config.mode as ProxyMode };
+    // The mode: --proxy-mode, else the input's `proxier.mode`, else --config's (default iptables).
+    const mode: ProxyMode = flags.proxyMode !== undefined ? config.mode : (settings.mode ?? config.mode);
+    const load = modeRenderers[mode];
+    if (load === undefined) {
+      const available = Object.keys(modeRenderers);
+      throw new UsageError(
+        `Cannot render proxy mode ${JSON.stringify(mode)}: it has no renderer; modes that render: ${available.length > 0 ? available.join(", ") : "none"}`,
+      );
     }
     const nodeName = flags.nodeName ?? (config.hostnameOverride || settings.nodeName || "node");
     const nodeObject = objects.find((o): o is V1Node => o.kind === "Node" && o.metadata?.name === nodeName);
@@ -90,7 +89,7 @@ Examples:
         // Explicit flags win over the input's settings.
         ...(flags.nodeName !== undefined ? { nodeName: flags.nodeName } : {}),
         ...(flags.nodeIp !== undefined ? { nodeIPs: flags.nodeIp } : {}),
-        ...(flags.proxyMode !== undefined ? { mode: config.mode } : {}),
+        mode,
       },
       { config, node: baseNode },
     );
