@@ -6,6 +6,10 @@ import type { FieldProblem } from "../../errors.ts";
  * inclusive` line it prints for a real cluster. The message starts with the error type
  * ("Invalid value", "Required value", "Unsupported value", "Duplicate value", "Forbidden",
  * "Too many", "Too long"); `causeReason` maps it back to the Status cause reason.
+ *
+ * The constructors take `(field, value, detail)` positionally, beyond STYLE.md's two, on purpose:
+ * they mirror upstream's `field.Invalid(path, value, detail)` so that each rule reads side by side
+ * with the kube-apiserver code it reproduces.
  */
 
 /** `Invalid value: <value>: <detail>`. */
