@@ -169,7 +169,7 @@ export interface TcpBackend {
   close(): Promise<void>;
 }
 
-export async function startTcpBackend(name: string, ip: string): Promise<TcpBackend> {
+export async function startTcpBackend(name: string, ip: string, listenPort = 0): Promise<TcpBackend> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -178,7 +178,10 @@ export async function startTcpBackend(name: string, ip: string): Promise<TcpBack
     socket.write(`${name}\n`);
     socket.pipe(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, ip, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listenPort, ip, resolve);
+  });
   const port = (server.address() as { port: number }).port;
   return {
     name,
