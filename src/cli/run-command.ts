@@ -1,4 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { Command } from "commander";
+import { errorMessage } from "../errors.ts";
+import type { Logger } from "../sys/logger.ts";
 import { createLogger } from "../sys/logger.ts";
 import {
   addConfigOptions,
@@ -35,6 +38,7 @@ Examples:
   return cmd.action(async (flags: RunFlags) => {
     const config = configFromFlags(flags);
     const logger = createLogger(config.verbosity);
+    applyOomScoreAdj(config.oomScoreAdj, logger);
     const controller = new AbortController();
     const stopped = new Promise<string>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -73,4 +77,17 @@ Examples:
     logger.info({ signal }, "stopping; rules stay in place");
     await running.close();
   });
+}
+
+/**
+ * Sets this process's OOM score adjustment (`oomScoreAdj`, default -999) as kube-proxy does, so
+ * that the kernel kills other processes before the node's proxy. Best effort: lowering it needs
+ * root (CAP_SYS_RESOURCE); without it kproxy keeps running with a note in the log.
+ */
+function applyOomScoreAdj(value: number, logger: Logger): void {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", String(value));
+  } catch (err) {
+    logger.debug({ value, err: errorMessage(err) }, "cannot set oom_score_adj; leaving it as it is");
+  }
 }
