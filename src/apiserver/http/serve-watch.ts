@@ -118,6 +118,10 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
       finish();
       return;
     }
+    w.logger.debug(
+      { resource: strategy.info.resource, requested: err.requested, oldest: err.oldest },
+      "watch from a resourceVersion no longer kept: 410 Gone",
+    );
     const status = gone(`too old resource version: ${err.requested} (${err.oldest})`).toStatus();
     write("ERROR", { object: status as never, json: JSON.stringify(status) });
     finish();

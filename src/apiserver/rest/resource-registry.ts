@@ -216,8 +216,8 @@ export class ResourceRegistry {
     const old = current.object;
     strategy.prepareForUpdate(obj, old, options.subresource);
     const m = (obj.metadata ??= {});
-    m.uid = old.metadata?.uid ?? m.uid;
-    m.creationTimestamp = old.metadata?.creationTimestamp ?? m.creationTimestamp;
+    if (old.metadata?.uid !== undefined) m.uid = old.metadata.uid;
+    if (old.metadata?.creationTimestamp !== undefined) m.creationTimestamp = old.metadata.creationTimestamp;
     if (old.metadata?.deletionTimestamp !== undefined) m.deletionTimestamp = old.metadata.deletionTimestamp;
     m.generation = (old.metadata?.generation ?? 1) + (specChanged(obj, old) ? 1 : 0);
     let tx: AllocationTransaction | undefined;
