@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -68,6 +69,36 @@ describe("userspace proxier: TCP and UDP relays on loopback", () => {
       syncRequest([service({ name: "web", clusterIP: svcIP(1), port }), ...endpointSlices("web", eps())]),
     );
     assert.deepEqual(await counts(svcIP(1), port, 90), { web1: 30, web2: 30, web3: 30 });
+  });
+
+  it("relays a large transfer intact both ways, with backpressure", async () => {
+    const { proxier: p } = await proxier();
+    await p.sync(
+      syncRequest([service({ name: "bulk", clusterIP: svcIP(11), port }), ...endpointSlices("bulk", eps())]),
+    );
+    const payload = randomBytes(8 * 1024 * 1024);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const s = connect({ host: svcIP(11), port });
+      const chunks: Buffer[] = [];
+      let total = 0;
+      s.on("data", (d: Buffer) => {
+        chunks.push(d);
+        total += d.length;
+        // Read slowly now and then, so that the relay has to hold back the sender.
+        if (chunks.length % 50 === 0) {
+          s.pause();
+          setTimeout(() => s.resume(), 5);
+        }
+        if (total >= payload.length + 5) {
+          s.destroy();
+          resolve(Buffer.concat(chunks));
+        }
+      });
+      s.on("error", reject);
+      s.end(payload);
+    });
+    assert.match(received.subarray(0, 5).toString(), /^web\d\n$/);
+    assert.ok(received.subarray(5).equals(payload), "echoed bytes differ");
   });
 
   it("UDP datagrams reach every endpoint and the answers come back from the service address", async () => {
