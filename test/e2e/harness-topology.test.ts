@@ -70,6 +70,22 @@ describe("harness topology", suiteSkip(topologyRequirement(["iptables"])), () =>
     }
   });
 
+  test("the external client's traffic to and from every node goes through the gateway node", async () => {
+    const gateway = spec.nodes.find((n) => n.name === spec.external.gatewayNode);
+    assert.ok(gateway);
+    for (const node of spec.nodes) {
+      if (node === gateway) continue;
+      const back = await ip(["-n", topo.namespaceOf(node.name), "route", "get", spec.external.ip]);
+      assert.match(back, new RegExp(`via ${gateway.ip.replaceAll(".", "\\.")} `), back);
+      const there = await ip(["-n", topo.namespaceOf(spec.external.name), "route", "get", node.ip]);
+      assert.match(there, new RegExp(`via ${gateway.ip.replaceAll(".", "\\.")} `), there);
+    }
+    assert.equal(
+      await nsSysctlValue(topo.namespaceOf(gateway.name), "net.ipv4.conf.eth0.send_redirects"),
+      "0",
+    );
+  });
+
   test("a client tells refused (REJECT, RST) from dropped (DROP) and from answered", async (t) => {
     const [rejecting, dropping] = [backends[0], backends[1]];
     assert.ok(rejecting && dropping);

@@ -29,7 +29,10 @@ export interface TopologyPod {
 export interface TopologyExternalClient {
   readonly name: string;
   readonly ip: string;
-  /** Node that routes Service addresses (`routedCIDRs`) for the client, like an upstream router. */
+  /**
+   * The node the client sends everything through (node IPs, pod CIDRs, `routedCIDRs`), and the
+   * other nodes' default gateway: the cluster's edge router, so that external flows are symmetric.
+   */
   readonly gatewayNode: string;
   /** Destinations sent to `gatewayNode`: the service range, externalIPs, LoadBalancer IPs. */
   readonly routedCIDRs: readonly string[];

@@ -85,12 +85,26 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       return ns;
     };
 
+    const ext = spec.external;
+    const gateway = spec.nodes.find((n) => n.name === ext.gatewayNode);
+    if (gateway === undefined)
+      throw new Error(`Cannot route the external client: no node ${JSON.stringify(ext.gatewayNode)}`);
     await settleAll(
       spec.nodes.map(async (node) => {
         const ns = await attach(node.name, node.ip, spec.fabricPrefixLength);
-        // The default route is on-link: the external client answers ARP on the same fabric.
-        await ip(["-n", ns, "route", "add", "default", "dev", "eth0"]);
-        await nsSysctl(ns, ["net.ipv4.ip_forward=1"]);
+        // The gateway node reaches the outside world (the external client) on-link; the other
+        // nodes go through it, so that traffic between the outside and any node takes the same
+        // path both ways. Otherwise a reply from node2's pod to an unmasqueraded external client
+        // would bypass node1's connection tracking, where the client's packet was DNATed.
+        if (node === gateway) await ip(["-n", ns, "route", "add", "default", "dev", "eth0"]);
+        else await ip(["-n", ns, "route", "add", "default", "via", gateway.ip]);
+        // No ICMP redirects: the gateway forwards in and out of eth0 (client ↔ node2), and a
+        // redirect would send the client straight to node2, making its flows one-sided again.
+        await nsSysctl(ns, [
+          "net.ipv4.ip_forward=1",
+          "net.ipv4.conf.all.send_redirects=0",
+          "net.ipv4.conf.eth0.send_redirects=0",
+        ]);
         await ip(["-n", ns, "link", "add", "cbr0", "type", "bridge"]);
         await ip(["-n", ns, "addr", "add", `${node.podGateway}/${spec.podPrefixLength}`, "dev", "cbr0"]);
         await ip(["-n", ns, "link", "set", "cbr0", "up"]);
@@ -100,18 +114,18 @@ export async function buildTopology(spec: TopologySpec): Promise<Topology> {
       }),
     );
 
-    const ext = spec.external;
+    // The external client sits on the fabric, outside the node subnet, and sends everything
+    // through the gateway node: the other nodes' IPs, the pod CIDRs (routable from outside, as on
+    // most bare-metal networks; only the harness's own tests use that), and `routedCIDRs`.
     const extNs = await attach(ext.name, ext.ip, spec.fabricPrefixLength);
-    const gateway = spec.nodes.find((n) => n.name === ext.gatewayNode);
-    if (gateway === undefined)
-      throw new Error(`Cannot route the external client: no node ${ext.gatewayNode}`);
-    for (const node of spec.nodes) {
-      await ip(["-n", extNs, "route", "add", `${node.ip}/32`, "dev", "eth0"]);
-      // Pod IPs are routable from outside, as on most bare-metal networks; the tests use it to
-      // check the topology itself, never to reach a Service.
-      await ip(["-n", extNs, "route", "add", node.podCIDR, "via", node.ip]);
-    }
-    for (const cidr of ext.routedCIDRs) await ip(["-n", extNs, "route", "add", cidr, "via", gateway.ip]);
+    await nsSysctl(extNs, ["net.ipv4.conf.all.accept_redirects=0", "net.ipv4.conf.eth0.accept_redirects=0"]);
+    await ip(["-n", extNs, "route", "add", `${gateway.ip}/32`, "dev", "eth0"]);
+    const destinations = [
+      ...spec.nodes.filter((n) => n !== gateway).map((n) => `${n.ip}/32`),
+      ...spec.nodes.map((n) => n.podCIDR),
+      ...ext.routedCIDRs,
+    ];
+    for (const cidr of destinations) await ip(["-n", extNs, "route", "add", cidr, "via", gateway.ip]);
 
     await settleAll(spec.pods.map((pod) => addPod(spec, pod, add, nsOf)));
     const backends = spec.pods.filter((p) => p.role === "backend");

@@ -1,0 +1,3 @@
+import { runConformanceSuite } from "./harness/run-conformance.ts";
+
+runConformanceSuite("userspace");
