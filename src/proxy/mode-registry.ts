@@ -11,6 +11,7 @@ import type { ProxierFactory } from "./proxier.ts";
 export const proxierFactories: Partial<Record<ProxyMode, () => Promise<ProxierFactory>>> = {
   // Each mode adds its line when it is built, e.g.:
   // iptables: async () => (await import("./iptables/iptables-proxier.ts")).createIptablesProxier,
+  iptables: async () => (await import("./iptables/iptables-proxier.ts")).createIptablesProxier,
   nftables: async () => (await import("./nftables/nftables-proxier.ts")).createNftablesProxier,
   userspace: async () => (await import("./userspace/userspace-proxier.ts")).createUserspaceProxier,
 };

@@ -1,0 +1,184 @@
+import type { ProxyConfig } from "../../../config/proxy-config.ts";
+import { RuleApplyError } from "../../../errors.ts";
+import type { ProxyState } from "../../../model/proxy-state.ts";
+import type { Clock } from "../../../sys/clock.ts";
+import { runChecked, type Executor } from "../../../sys/executor.ts";
+import type { Logger } from "../../../sys/logger.ts";
+import type { KernelFeatures } from "../../kernel-features.ts";
+import { buildIptablesRuleSet } from "../render/build-iptables-rule-set.ts";
+import { kubeProxyCanaryChain } from "../render/chain-names.ts";
+import type { IptablesRuleSet } from "../render/iptables-rule-set.ts";
+import { formatPartialPayload, partialSyncPossible } from "../render/render-partial.ts";
+import type { IptablesTools } from "./iptables-tools.ts";
+import { formatRepairPayload } from "./repair-payload.ts";
+import { runRestore, type RestoreResult } from "./run-restore.ts";
+
+/** How a family's sync reached the kernel. */
+export type SyncKind =
+  /** Only what changed since the last write (a partial sync, or a full sync's diff). */
+  | "diff"
+  /** Read the kernel with iptables-save and repaired every difference (first sync, after errors, periodically). */
+  | "audit";
+
+/** What one family's sync did, for logs, tests and benchmarks. */
+export interface FamilySyncReport {
+  readonly kind: SyncKind;
+  /** The payload written ("" when nothing needed writing). */
+  readonly payload: string;
+  readonly restore: RestoreResult | undefined;
+  readonly servicePorts: number;
+  readonly writtenChains: number;
+  readonly deletedChains: number;
+  readonly dispatchEdits: number;
+  /** True when the canary showed that someone flushed kproxy's rules (followed by an audit). */
+  readonly canaryTripped: boolean;
+  readonly renderMs: number;
+}
+
+export interface FamilyApplierOptions {
+  readonly tools: IptablesTools;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** How often a full sync also reads the kernel back and repairs differences (default 1 h, upstream's full-sync period). */
+  readonly auditPeriodMs?: number;
+}
+
+const canaryProbeLines = new Set([
+  `-D ${kubeProxyCanaryChain} -j RETURN`,
+  `-A ${kubeProxyCanaryChain} -j RETURN`,
+]);
+
+/**
+ * Keeps one IP family's iptables rules in line with the desired state, remembering what it last
+ * wrote. Every sync writes at most one `iptables-restore --noflush`:
+ * - normally the difference from the last successful write (partial syncs: the changed services;
+ *   full syncs: every service re-rendered and compared), starting with a canary probe that fails
+ *   if someone flushed or deleted kproxy's chains;
+ * - an audit instead on the first sync, after any failure, when the canary tripped, when the
+ *   context changed (configuration, node, large-cluster mode) and on full syncs once per
+ *   `auditPeriodMs`: `iptables-save`, compare every chain of kproxy's, write what differs (all of
+ *   it on an empty kernel), delete stale chains, insert missing top-level jumps.
+ * A failed write throws RuleApplyError and keeps the previous bookkeeping; the next sync audits.
+ */
+export class IptablesFamilyApplier {
+  readonly #o: FamilyApplierOptions;
+  #applied: IptablesRuleSet | undefined;
+  #needsAudit = true;
+  #lastAuditAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: FamilyApplierOptions) {
+    this.#o = options;
+  }
+
+  /** The rule set the kernel is known to hold (after the last successful sync). */
+  get applied(): IptablesRuleSet | undefined {
+    return this.#applied;
+  }
+
+  /** Makes the next sync an audit (e.g. after a failure elsewhere). */
+  requestAudit(): void {
+    this.#needsAudit = true;
+  }
+
+  async sync(
+    state: ProxyState,
+    config: ProxyConfig,
+    features: KernelFeatures,
+    request: { readonly full: boolean; readonly changedServices: ReadonlySet<string> },
+  ): Promise<FamilySyncReport> {
+    const start = performance.now();
+    const previous = this.#applied;
+    const desired = buildIptablesRuleSet(
+      state,
+      config,
+      features,
+      previous !== undefined && !request.full
+        ? { previous, changedServices: request.changedServices }
+        : undefined,
+    );
+    const auditPeriod = this.#o.auditPeriodMs ?? 3_600_000;
+    const auditDue =
+      this.#needsAudit ||
+      previous === undefined ||
+      !partialSyncPossible(previous, desired) ||
+      (request.full && this.#o.clock.now() - this.#lastAuditAt >= auditPeriod);
+    if (auditDue || previous === undefined) return this.#audit(desired, start, false);
+
+    const partial = formatPartialPayload(previous, desired, { canaryProbe: true });
+    const renderMs = performance.now() - start;
+    const empty = partial.servicePorts.length === 0;
+    if (empty && !request.full) {
+      this.#applied = desired;
+      return {
+        kind: "diff",
+        payload: "",
+        restore: undefined,
+        servicePorts: 0,
+        writtenChains: 0,
+        deletedChains: 0,
+        dispatchEdits: 0,
+        canaryTripped: false,
+        renderMs,
+      };
+    }
+    try {
+      const restore = await runRestore(this.#o.executor, this.#o.tools, partial.text);
+      this.#applied = desired;
+      return {
+        kind: "diff",
+        payload: partial.text,
+        restore,
+        servicePorts: partial.servicePorts.length,
+        writtenChains: partial.writtenChains.length,
+        deletedChains: partial.deletedChains.length,
+        dispatchEdits: partial.dispatchEdits,
+        canaryTripped: false,
+        renderMs,
+      };
+    } catch (err) {
+      this.#needsAudit = true;
+      if (err instanceof RuleApplyError && err.failingLines.some((l) => canaryProbeLines.has(l))) {
+        this.#o.logger.warn(
+          { family: this.#o.tools.family, line: err.failingLines[0] },
+          "kproxy's iptables chains were flushed or deleted by someone else; rewriting them",
+        );
+        return this.#audit(desired, start, true);
+      }
+      throw err;
+    }
+  }
+
+  async #audit(desired: IptablesRuleSet, start: number, canaryTripped: boolean): Promise<FamilySyncReport> {
+    const saved = await runChecked(this.#o.executor, this.#o.tools.save, []);
+    const repair = formatRepairPayload(desired, saved);
+    const renderMs = performance.now() - start;
+    const restore =
+      repair.text === "" ? undefined : await runRestore(this.#o.executor, this.#o.tools, repair.text);
+    this.#applied = desired;
+    this.#needsAudit = false;
+    this.#lastAuditAt = this.#o.clock.now();
+    if (repair.text !== "") {
+      this.#o.logger.debug(
+        {
+          family: this.#o.tools.family,
+          written: repair.writtenChains.length,
+          deleted: repair.deletedChains.length,
+          jumps: repair.insertedJumps.length,
+        },
+        "iptables audit repaired differences",
+      );
+    }
+    return {
+      kind: "audit",
+      payload: repair.text,
+      restore,
+      servicePorts: desired.services.size,
+      writtenChains: repair.writtenChains.length,
+      deletedChains: repair.deletedChains.length,
+      dispatchEdits: repair.insertedJumps.length,
+      canaryTripped,
+      renderMs,
+    };
+  }
+}
