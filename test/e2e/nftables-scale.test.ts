@@ -34,13 +34,16 @@ describe("nftables partial sync size at scale", suiteSkip(requirement), () => {
   ): Promise<{ text: string; kinds: readonly string[]; chain: string }> {
     const ns = await createTestNetns("nftscale");
     namespaces.push(ns);
-    const proxier = await newNftablesProxier({
-      config: { ...defaultProxyConfig, mode: "nftables", clusterCIDRs: ["10.0.0.0/8"] },
-      executor: ns.executor,
-      logger: silentLogger(),
-      metrics: new Registry(),
-      clock: systemClock,
-    });
+    const proxier = await newNftablesProxier(
+      {
+        config: { ...defaultProxyConfig, mode: "nftables", clusterCIDRs: ["10.0.0.0/8"] },
+        executor: ns.executor,
+        logger: silentLogger(),
+        metrics: new Registry(),
+        clock: systemClock,
+      },
+      { netnsName: ns.name },
+    );
     const services = manyServices(n);
     await proxier.sync({ states: [fixtureState(services, node)], full: true, changedServices: new Set() });
     // The same service (by name) in both sizes, so that names have the same length.

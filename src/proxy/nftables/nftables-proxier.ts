@@ -5,6 +5,8 @@ import type { Proxier, ProxierDeps, ProxierFactory, SyncRequest } from "../proxi
 import { checkNftablesRequirements } from "./apply/nftables-requirements.ts";
 import { NftTableWriter, type TablePlan } from "./apply/nft-table-writer.ts";
 import { runNft } from "./apply/run-nft.ts";
+import { applyNetlinkBatch } from "./apply/netlink/apply-netlink-batch.ts";
+import { openNetfilterSocket, type NetfilterSocket } from "./apply/netlink/netfilter-socket.ts";
 import { clearStaleUdpFlows, staleUdpFlows } from "./apply/stale-udp-conntrack.ts";
 import { kproxyTableName, upstreamTableName } from "./render/render-context.ts";
 import { buildNftablesRuleset } from "./render/render-nftables.ts";
@@ -15,6 +17,13 @@ export interface NftablesProxierOptions {
   readonly staleChainDelayMs?: number;
   /** Pretend this kernel release (for the version check). */
   readonly kernelRelease?: string;
+  /**
+   * Send partial syncs as netlink batches (default true; falls back to `nft -f` when FFI is not
+   * available or a command is not one the compiler knows).
+   */
+  readonly netlink?: boolean;
+  /** The network namespace (`ip netns` name) the executor's `nft` runs in, for the netlink socket (tests). */
+  readonly netnsName?: string;
 }
 
 /** The nftables proxier, with what its last sync sent (for tests and benchmarks). */
@@ -23,6 +32,8 @@ export interface NftablesProxier extends Proxier {
   readonly lastTransaction: string;
   /** `rebuild`, `full`, `partial` or `none`, per IP family, of the last sync. */
   readonly lastPlanKinds: readonly string[];
+  /** How the last transaction was sent: `netlink`, `nft`, or `none`. */
+  readonly lastApplyPath: "netlink" | "nft" | "none";
 }
 
 interface FamilyTable {
@@ -53,6 +64,27 @@ export async function newNftablesProxier(
   const tables = new Map<string, FamilyTable>();
   let lastTransaction = "";
   let lastPlanKinds: string[] = [];
+  let lastApplyPath: NftablesProxier["lastApplyPath"] = "none";
+  // The netlink socket for partial syncs: opened on first use; null when FFI is not available.
+  let socket: NetfilterSocket | null | undefined = options.netlink === false ? null : undefined;
+  const netlinkSocket = async (): Promise<NetfilterSocket | null> => {
+    if (socket === undefined) {
+      try {
+        socket =
+          (await openNetfilterSocket(
+            options.netnsName === undefined ? {} : { netnsPath: `/run/netns/${options.netnsName}` },
+          )) ?? null;
+      } catch (err) {
+        logger.warn({ err }, "Cannot open a netfilter netlink socket; partial syncs use nft -f");
+        socket = null;
+      }
+      logger.info(
+        { netlink: socket !== null },
+        "nftables partial syncs are sent by " + (socket ? "netlink" : "nft -f"),
+      );
+    }
+    return socket;
+  };
 
   const tableOf = (state: ProxyState): FamilyTable => {
     let t = tables.get(state.family);
@@ -72,6 +104,9 @@ export async function newNftablesProxier(
     },
     get lastPlanKinds() {
       return lastPlanKinds;
+    },
+    get lastApplyPath() {
+      return lastApplyPath;
     },
 
     async sync(request: SyncRequest): Promise<void> {
@@ -102,9 +137,18 @@ export async function newNftablesProxier(
       lastTransaction = text;
       lastPlanKinds = plans.map((p) => p.plan.kind);
       const start = clock.now();
+      lastApplyPath = "none";
       if (text !== "") {
         try {
-          await runNft(executor, text);
+          // Partial syncs go straight to the kernel as a netlink batch: nft would first read
+          // back every chain and set of the table, a cost that grows with the cluster.
+          const partial = plans.every((p) => p.plan.kind === "partial" || p.plan.kind === "none");
+          const sock = partial ? await netlinkSocket() : null;
+          if (sock !== null && applyNetlinkBatch(sock, text)) lastApplyPath = "netlink";
+          else {
+            lastApplyPath = "nft";
+            await runNft(executor, text);
+          }
         } catch (err) {
           failures.inc();
           for (const p of plans) p.table.writer.invalidate();
@@ -142,7 +186,10 @@ export async function newNftablesProxier(
       for (const t of tables.values()) t.writer.invalidate();
     },
 
-    async close(): Promise<void> {},
+    async close(): Promise<void> {
+      socket?.close();
+      socket = undefined;
+    },
   };
 }
 

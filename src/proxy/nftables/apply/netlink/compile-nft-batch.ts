@@ -1,0 +1,147 @@
+import { isIP } from "node:net";
+import { addressBytes, commentUserdata, compileNftRule, verdictData } from "./compile-nft-rule.ts";
+import { attr, nest, nfMessage, strAttr } from "./netlink-attributes.ts";
+
+const NFNL_SUBSYS_NFTABLES = 10;
+const BATCH_BEGIN = 0x10;
+const BATCH_END = 0x11;
+const MSG = {
+  newChain: 3,
+  delChain: 5,
+  newRule: 6,
+  delRule: 8,
+  newSetElem: 12,
+  delSetElem: 14,
+} as const;
+const F_REQUEST = 0x1;
+const F_ACK = 0x4;
+const F_CREATE = 0x400;
+const F_APPEND = 0x800;
+
+/** One nf_tables batch: the bytes to send, and the command text of each message by sequence number. */
+export interface CompiledBatch {
+  readonly bytes: Buffer;
+  /** The `nft` command each acknowledged message stands for, by sequence number. */
+  readonly commands: ReadonlyMap<number, string>;
+}
+
+const protocolNumbers: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/**
+ * Compiles a partial-sync transaction (the `nft -f` text `NftTableWriter` plans: chain adds,
+ * flushes and deletes, rules, and map/set element adds and deletes) into one nf_tables netlink
+ * batch, every message asking for an acknowledgement. Returns undefined when a command is of
+ * another kind (e.g. set declarations) or a rule is not one kproxy's compiler knows: the caller
+ * then runs the text with `nft -f`.
+ */
+export function compileNftBatch(text: string, firstSeq: number): CompiledBatch | undefined {
+  const messages: Buffer[] = [];
+  const commands = new Map<number, string>();
+  let seq = firstSeq;
+  messages.push(
+    nfMessage({
+      type: BATCH_BEGIN,
+      flags: F_REQUEST,
+      seq: seq++,
+      family: 0,
+      resId: NFNL_SUBSYS_NFTABLES,
+      attrs: [],
+    }),
+  );
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const compiled = compileCommand(line, seq);
+    if (compiled === undefined) return undefined;
+    commands.set(seq, line);
+    messages.push(compiled);
+    seq++;
+  }
+  messages.push(
+    nfMessage({
+      type: BATCH_END,
+      flags: F_REQUEST,
+      seq,
+      family: 0,
+      resId: NFNL_SUBSYS_NFTABLES,
+      attrs: [],
+    }),
+  );
+  return { bytes: Buffer.concat(messages), commands };
+}
+
+function compileCommand(line: string, seq: number): Buffer | undefined {
+  const m = /^(add|flush|delete) (chain|rule|element) (ip6?) (\S+) (\S+)(?: (.*))?$/.exec(line);
+  if (m === null) return undefined;
+  const [, verb, kind, fam = "ip", table = "", name = "", rest = ""] = m;
+  const family = fam as "ip" | "ip6";
+  const nfproto = family === "ip" ? 2 : 10;
+  const msg = (type: number, flags: number, attrs: Buffer[]): Buffer =>
+    nfMessage({
+      type: (NFNL_SUBSYS_NFTABLES << 8) | type,
+      flags: F_REQUEST | F_ACK | flags,
+      seq,
+      family: nfproto,
+      attrs,
+    });
+  if (kind === "chain") {
+    if (rest !== "") return undefined; // base chains and comments go through nft
+    // NFTA_CHAIN_TABLE 1, NFTA_CHAIN_NAME 3; NFTA_RULE_TABLE 1, NFTA_RULE_CHAIN 2
+    if (verb === "add") return msg(MSG.newChain, F_CREATE, [strAttr(1, table), strAttr(3, name)]);
+    if (verb === "delete") return msg(MSG.delChain, 0, [strAttr(1, table), strAttr(3, name)]);
+    return msg(MSG.delRule, 0, [strAttr(1, table), strAttr(2, name)]);
+  }
+  if (kind === "rule" && verb === "add") {
+    const rule = compileNftRule(rest, family);
+    if (rule === undefined) return undefined;
+    const attrs = [strAttr(1, table), strAttr(2, name), rule.expressions];
+    if (rule.userdata !== undefined) attrs.push(attr(7 /* NFTA_RULE_USERDATA */, rule.userdata));
+    return msg(MSG.newRule, F_CREATE | F_APPEND, attrs);
+  }
+  if (kind === "element" && (verb === "add" || verb === "delete")) {
+    const body = /^\{ (.*) \}$/.exec(rest)?.[1];
+    if (body === undefined) return undefined;
+    const element = compileElement(body, family, verb === "add");
+    if (element === undefined) return undefined;
+    // NFTA_SET_ELEM_LIST_TABLE 1, _SET 2, _ELEMENTS 3
+    const attrs = [strAttr(1, table), strAttr(2, name), nest(3, [element])];
+    return verb === "add" ? msg(MSG.newSetElem, F_CREATE, attrs) : msg(MSG.delSetElem, 0, attrs);
+  }
+  return undefined;
+}
+
+/** `KEY [comment "c"] [: VERDICT]` → one `NFTA_LIST_ELEM`. */
+function compileElement(body: string, family: "ip" | "ip6", withData: boolean): Buffer | undefined {
+  const [keyPart = "", verdict] = body.split(" : ");
+  const cm = /^(.*?)(?: comment "([^"]*)")?$/.exec(keyPart);
+  const keyText = cm?.[1] ?? "";
+  const key = keyBytes(keyText.split(" . "), family);
+  if (key === undefined) return undefined;
+  // NFTA_SET_ELEM_KEY 1, _DATA 2, _USERDATA 6; NFTA_DATA_VALUE 1
+  const parts = [nest(1, [attr(1, key)])];
+  if (withData && verdict !== undefined) {
+    const [kind = "", chain] = verdict.trim().split(" ");
+    const data = verdictData(kind, chain);
+    if (data === undefined) return undefined;
+    parts.push(nest(2, [data]));
+  }
+  if (withData && cm?.[2] !== undefined) parts.push(attr(6, commentUserdata(cm[2])));
+  return nest(1, parts);
+}
+
+/** Key fields in register layout: each field of a concatenation padded to 4 bytes. */
+function keyBytes(fields: readonly string[], family: "ip" | "ip6"): Buffer | undefined {
+  const out: Buffer[] = [];
+  for (const f of fields) {
+    let b: Buffer;
+    if (isIP(f) !== 0) {
+      if (isIP(f) !== (family === "ip" ? 4 : 6)) return undefined;
+      b = addressBytes(f, family);
+    } else if (protocolNumbers[f] !== undefined) b = Buffer.from([protocolNumbers[f] ?? 0]);
+    else if (/^\d+$/.test(f) && Number(f) < 65536) {
+      b = Buffer.alloc(2);
+      b.writeUInt16BE(Number(f), 0);
+    } else return undefined;
+    out.push(fields.length > 1 ? Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]) : b);
+  }
+  return Buffer.concat(out);
+}
