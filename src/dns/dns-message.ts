@@ -43,36 +43,65 @@ export type ParsedPacket =
   | { readonly kind: "malformed" }
   | { readonly kind: "reject"; readonly rcode: Rcode; readonly reply: Buffer };
 
-/** Decodes a packet; never throws. */
+/**
+ * Decodes a packet; never throws. The header is checked before anything else is decoded, so that a
+ * packet claiming thousands of records costs no more than a valid one.
+ */
 export function parsePacket(buf: Buffer): ParsedPacket {
   if (buf.length < 12) return { kind: "malformed" };
+  const id = buf.readUInt16BE(0);
   const flags = buf.readUInt16BE(2);
   if ((flags & flagQR) !== 0) return { kind: "malformed" };
+  const opcode = (flags >> 11) & 0xf;
+  if (opcode !== 0) return reject(id, flags, "NOTIMP");
+  // A standard query has one question, no answer or authority records, and at most a few
+  // additional ones (OPT, maybe a TSIG or cookie-bearing record).
+  const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
+  if (counts[0] !== 1 || counts[1] !== 0 || counts[2] !== 0 || (counts[3] ?? 0) > 4) {
+    return reject(id, flags, "FORMERR");
+  }
+  if (!plainQuestionName(buf)) return { kind: "malformed" };
   let packet: DecodedPacket;
   try {
     packet = dnsPacket.decode(buf);
   } catch {
     return { kind: "malformed" };
   }
-  const id = buf.readUInt16BE(0);
-  const opcode = (flags >> 11) & 0xf;
-  const questions = packet.questions ?? [];
-  if (opcode !== 0) return reject(id, flags, questions, "NOTIMP");
-  const question = questions[0];
-  if (questions.length !== 1 || question === undefined) return reject(id, flags, questions, "FORMERR");
+  const question = packet.questions?.[0];
+  if (question === undefined) return { kind: "malformed" };
   const opt = (packet.additionals ?? []).find((a) => a.type === "OPT");
   const ednsUdpSize = opt !== undefined && "udpPayloadSize" in opt ? opt.udpPayloadSize : undefined;
   return { kind: "query", query: { id, flags, question, ednsUdpSize } };
 }
 
-function reject(id: number, flags: number, questions: Question[], rcode: Rcode): ParsedPacket {
-  const replyFlags = (flags & (0x7800 | flagRD)) | rcodeValues[rcode];
-  const reply = dnsPacket.encode({
-    type: "response",
-    id,
-    flags: replyFlags,
-    questions: questions.slice(0, 1),
-  });
+/**
+ * True when the first question's name is plain labels of printable ASCII other than `.`, with no
+ * compression pointer: only such a name survives dns-packet's decode and re-encode byte for byte,
+ * so that the echoed question matches what the client sent (non-ASCII bytes would come back as
+ * longer UTF-8 replacement characters, making labels over 63 bytes).
+ */
+function plainQuestionName(buf: Buffer): boolean {
+  let at = 12;
+  for (let total = 0; at < buf.length;) {
+    const len = buf[at] ?? 0;
+    if (len === 0) return true;
+    if (len > 63 || at + 1 + len > buf.length) return false;
+    total += len + 1;
+    if (total > 254) return false;
+    for (let i = at + 1; i <= at + len; i++) {
+      const c = buf[i] ?? 0;
+      if (c < 0x20 || c > 0x7e || c === 0x2e) return false;
+    }
+    at += 1 + len;
+  }
+  return false;
+}
+
+/** A header-only reply: the question is not echoed, as it may be what was wrong. */
+function reject(id: number, flags: number, rcode: Rcode): ParsedPacket {
+  const reply = Buffer.alloc(12);
+  reply.writeUInt16BE(id, 0);
+  reply.writeUInt16BE(flagQR | (flags & (0x7800 | flagRD)) | rcodeValues[rcode], 2);
   return { kind: "reject", rcode, reply };
 }
 

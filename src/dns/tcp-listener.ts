@@ -13,6 +13,9 @@ export interface TcpListener {
 /** How long an idle connection stays open (RFC 7766 suggests seconds; CoreDNS uses 10 s). */
 const idleTimeoutMs = 10_000;
 
+/** Unread reply bytes a connection may queue before it is closed. */
+const maxUnreadBytes = 1024 * 1024;
+
 /**
  * Serves DNS over TCP (RFC 7766): length-prefixed messages, several per connection, answered in
  * the order they arrive. A message that is not a query is dropped (and counted by the handler)
@@ -43,6 +46,8 @@ export async function listenTcp(bind: HostPort, handler: QueryHandler, logger: L
           frame.writeUInt16BE(r.length, 0);
           r.copy(frame, 2);
           socket.write(frame);
+          // A client that sends queries but never reads its answers must not grow our memory.
+          if (socket.writableLength > maxUnreadBytes) socket.destroy();
         });
       }
     });
