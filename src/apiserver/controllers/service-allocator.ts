@@ -127,7 +127,7 @@ export class ServiceAllocator {
       if (spec.type !== "ExternalName") this.#allocateClusterIPs(spec, problems, claim, next);
       this.#allocateNodePorts(spec, claim, next);
     }
-    this.#allocateLoadBalancerIP(svc, spec, old, claim, next);
+    this.#allocateLoadBalancerIP(svc, spec, old, claim, taken);
     if (problems.length > 0) {
       this.#rollback(taken, owner);
       throw invalid("", "Service", svc.metadata?.name ?? "", problems);
@@ -242,7 +242,7 @@ export class ServiceAllocator {
     spec: ServiceSpec,
     old: KubeObject | undefined,
     claim: (id: string, field: string, shown: string) => void,
-    next: (pool: IpRangeAllocator, prefix: string, what: string) => string,
+    taken: string[],
   ): void {
     if (this.#lbPools.size === 0) return;
     const status = asRecord(svc, "status");
@@ -262,7 +262,14 @@ export class ServiceAllocator {
     } else if (held[0] !== undefined) {
       ip = held[0].slice(3);
     } else {
-      ip = next(pool, "lb:", "load balancer IP");
+      // An exhausted pool leaves the Service pending, as a cloud without capacity would.
+      const free = pool.allocateNext(serviceOwner(svc));
+      if (free === undefined) {
+        status["loadBalancer"] = {};
+        return;
+      }
+      taken.push(`lb:${free}`);
+      ip = free;
     }
     status["loadBalancer"] = { ingress: [{ ip, ipMode: "VIP" }] };
   }

@@ -191,14 +191,18 @@ export class ResourceRegistry {
     return { stored: await this.replace(strategy, current, obj, options), created: false };
   }
 
-  /** Writes `obj` over `current` (already read; the body of a PUT or a patched copy). */
+  /**
+   * Writes `body` over `current` (already read; the body of a PUT or a patched copy). The body is
+   * copied first: it may share parts with stored objects, which are frozen.
+   */
   async replace(
     strategy: ResourceStrategy,
     current: StoredObject,
-    obj: KubeObject,
+    body: KubeObject,
     options: WriteOptions = {},
   ): Promise<StoredObject> {
     const { group, resource, kind } = strategy.info;
+    const obj = structuredClone(body);
     const meta = (obj.metadata ??= {});
     const wantedRv = meta.resourceVersion ?? "";
     if (wantedRv !== "" && wantedRv !== String(current.rv)) {

@@ -17,9 +17,22 @@ export class StoredObject {
     this.name = object.metadata?.name ?? "";
     this.key = objectKey(this.namespace, this.name);
     this.rv = rv;
-    this.object = object;
+    this.object = deepFreeze(object);
     this.json = JSON.stringify(object);
   }
+}
+
+/**
+ * Freezes an object and everything in it. Stored objects are shared by lists, watches and
+ * controllers; a writer that forgot to clone would otherwise change history in place (strict-mode
+ * code gets a TypeError instead, which tests catch).
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** The store key of an object: `namespace/name` (`/name` for cluster-scoped objects). */
