@@ -1,4 +1,3 @@
-import type { KubeConfig } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { Registry } from "prom-client";
 import { startDnsServer } from "../dns/dns-server.ts";
@@ -25,15 +24,6 @@ interface DnsFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(",").filter((v) => v !== "")];
-}
-
-/**
- * Lets the client talk to an `http://` server (the embedded API server on loopback): client-node 2.x
- * refuses plain HTTP unless the cluster entry says `skipTLSVerify`, though there is no TLS to verify.
- */
-function allowPlainHttp(kc: KubeConfig): KubeConfig {
-  kc.clusters = kc.clusters.map((c) => (c.server.startsWith("http:") ? { ...c, skipTLSVerify: true } : c));
-  return kc;
 }
 
 /**
@@ -112,7 +102,7 @@ export function dnsCommand(): Command {
       const logger = createLogger(Number(flags.v));
       const registry = new Registry();
       const server = await startDnsServer({
-        kubeConfig: allowPlainHttp(loadKubeConfig({ kubeconfig: flags.kubeconfig, master: flags.master })),
+        kubeConfig: loadKubeConfig({ kubeconfig: flags.kubeconfig, master: flags.master }),
         bindAddress: flags.bindAddress,
         clusterDomain: flags.clusterDomain,
         ttlSeconds,
