@@ -284,7 +284,8 @@ export class ResourceRegistry {
     if (finalizers.length > 0 || grace > 0) {
       const obj = structuredClone(current.object);
       const meta = (obj.metadata ??= {});
-      const deadline = this.#now() + grace * 1000;
+      // Whole seconds, rounded up: a Pod never goes before its grace period is over.
+      const deadline = Math.ceil((this.#now() + grace * 1000) / 1000) * 1000;
       const existing = meta.deletionTimestamp === undefined ? undefined : Date.parse(meta.deletionTimestamp);
       if (existing === undefined || deadline < existing) {
         meta.deletionTimestamp = kubeTimestamp(deadline);
