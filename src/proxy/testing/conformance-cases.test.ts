@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  conformanceCases,
-  modeRules,
-  resolveCase,
-  settingsGroups,
-  type ConformanceCase,
-} from "./conformance-cases.ts";
+import type { ConformanceCase } from "./conformance-case.ts";
+import { conformanceCases, modeRules, resolveCase, settingsGroups } from "./conformance-cases.ts";
 import { conformanceFixtures, endpointSliceFor, sentinelService } from "./conformance-fixtures.ts";
 import { conformanceTopology } from "./conformance-topology.ts";
 import { parsePacketFlowTable, readPacketFlowTable } from "./packet-flow-table.ts";

@@ -1,4 +1,4 @@
-import type { ConformanceCase, Expectation } from "../../../src/proxy/testing/conformance-cases.ts";
+import type { ConformanceCase, Expectation } from "../../../src/proxy/testing/conformance-case.ts";
 import type { ClientResult } from "./client-agent.ts";
 import type { NamespaceClient } from "./namespace-client.ts";
 

@@ -8,7 +8,7 @@ import type {
   ConformanceStep,
   Expectation,
   SettingsGroup,
-} from "../../../src/proxy/testing/conformance-cases.ts";
+} from "../../../src/proxy/testing/conformance-case.ts";
 import {
   conformanceFixtures,
   endpointSliceFor,
