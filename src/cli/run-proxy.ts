@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "../apiserver/api-server.ts";
@@ -63,7 +63,8 @@ export interface RunProxyOptions {
 }
 
 /**
- * Everything `kproxy run` does: the embedded API server when no kubeconfig/master is given (with
+ * Everything `kproxy run` does: the embedded API server when no kubeconfig/master is given and
+ * kproxy does not run in a Pod with in-cluster credentials (with
  * `--manifests` applied and a Node object for this node), the informers, the sync runner driving
  * the mode's proxier, /healthz, /metrics, the per-Service health checks and, with `dns.enabled`,
  * the cluster DNS server. Resolves once the informers have synced and the first sync has run.
@@ -89,7 +90,9 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
   };
 
   try {
-    const embedded = config.clientConnection.kubeconfig === "" && config.master === "";
+    // No kubeconfig and no master: in-cluster credentials inside a Pod (the DaemonSet), else the
+    // embedded API server.
+    const embedded = config.clientConnection.kubeconfig === "" && config.master === "" && !runningInCluster();
     let apiServer: ApiServer | undefined;
     let kubeConfig: KubeConfig;
     let serviceCIDRs: string[] = [];
@@ -309,6 +312,15 @@ async function registerNode(
     await core.replaceNodeStatus({ name, body: { ...existing, status: { ...existing.status, addresses } } });
   }
   logger.info({ node: name, addresses: ips }, "registered this node in the embedded API server");
+}
+
+/** True inside a Pod with a service account (what client-go's InClusterConfig needs). */
+export function runningInCluster(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (
+    Boolean(env["KUBERNETES_SERVICE_HOST"]) &&
+    Boolean(env["KUBERNETES_SERVICE_PORT"]) &&
+    existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token")
+  );
 }
 
 /** The first token of a kube-apiserver token file (`token,user,uid,...` per line). */
