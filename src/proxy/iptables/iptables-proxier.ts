@@ -21,6 +21,8 @@ export interface IptablesProxierOptions {
   readonly features?: KernelFeatures;
   /** How often a full sync also reads the rules back with iptables-save (default 1 h). */
   readonly auditPeriodMs?: number;
+  /** Test seam: rewrites every sync payload before it is written (to simulate a rule the kernel rejects). */
+  readonly transformPayload?: (payload: string) => string;
 }
 
 /** The iptables proxier, with what its last sync did (for tests and benchmarks). */
@@ -76,6 +78,7 @@ export async function createIptablesProxierWith(
         logger,
         clock: deps.clock,
         ...(options.auditPeriodMs === undefined ? {} : { auditPeriodMs: options.auditPeriodMs }),
+        ...(options.transformPayload === undefined ? {} : { transformPayload: options.transformPayload }),
       });
       appliers.set(family, a);
     }

@@ -11,7 +11,7 @@ import type { IptablesRuleSet } from "../render/iptables-rule-set.ts";
 import { formatPartialPayload, partialSyncPossible } from "../render/render-partial.ts";
 import type { IptablesTools } from "./iptables-tools.ts";
 import { formatRepairPayload } from "./repair-payload.ts";
-import { runRestore, type RestoreResult } from "./run-restore.ts";
+import { runRestore, type RestoreOptions, type RestoreResult } from "./run-restore.ts";
 
 /** How a family's sync reached the kernel. */
 export type SyncKind =
@@ -42,6 +42,8 @@ export interface FamilyApplierOptions {
   readonly clock: Clock;
   /** How often a full sync also reads the kernel back and repairs differences (default 1 h, upstream's full-sync period). */
   readonly auditPeriodMs?: number;
+  /** Test seam, see `RestoreOptions.transformPayload`. */
+  readonly transformPayload?: (payload: string) => string;
 }
 
 const canaryProbeLines = new Set([
@@ -123,7 +125,7 @@ export class IptablesFamilyApplier {
       };
     }
     try {
-      const restore = await runRestore(this.#o.executor, this.#o.tools, partial.text);
+      const restore = await runRestore(this.#o.executor, this.#o.tools, partial.text, this.#restoreOptions());
       this.#applied = desired;
       return {
         kind: "diff",
@@ -149,12 +151,18 @@ export class IptablesFamilyApplier {
     }
   }
 
+  #restoreOptions(): RestoreOptions {
+    return this.#o.transformPayload === undefined ? {} : { transformPayload: this.#o.transformPayload };
+  }
+
   async #audit(desired: IptablesRuleSet, start: number, canaryTripped: boolean): Promise<FamilySyncReport> {
     const saved = await runChecked(this.#o.executor, this.#o.tools.save, []);
     const repair = formatRepairPayload(desired, saved);
     const renderMs = performance.now() - start;
     const restore =
-      repair.text === "" ? undefined : await runRestore(this.#o.executor, this.#o.tools, repair.text);
+      repair.text === ""
+        ? undefined
+        : await runRestore(this.#o.executor, this.#o.tools, repair.text, this.#restoreOptions());
     this.#applied = desired;
     this.#needsAudit = false;
     this.#lastAuditAt = this.#o.clock.now();

@@ -40,6 +40,12 @@ export interface RestoreResult {
   readonly wholeTableCache: boolean;
 }
 
+export interface RestoreOptions {
+  readonly timeoutMs?: number;
+  /** Test seam: rewrites the payload before it is written (e.g. to simulate a rule the kernel rejects). */
+  readonly transformPayload?: (payload: string) => string;
+}
+
 /**
  * Runs `iptables-restore --noflush` with the payload on stdin: the only way kproxy writes rules.
  * A restore is atomic per table; on failure it throws RuleApplyError carrying the line the tool
@@ -49,8 +55,9 @@ export async function runRestore(
   executor: Executor,
   tools: IptablesTools,
   payload: string,
-  options: { readonly timeoutMs?: number } = {},
+  options: RestoreOptions = {},
 ): Promise<RestoreResult> {
+  if (options.transformPayload !== undefined) payload = options.transformPayload(payload);
   const wholeTableCache =
     tools.backend === "nft" && countChainDeclarations(payload, nftChainListThreshold) > nftChainListThreshold;
   const input = wholeTableCache ? withWholeTableCache(payload) : payload;
