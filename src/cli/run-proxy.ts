@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "../apiserver/api-server.ts";
+import { applyManifests } from "../apiserver/manifests.ts";
 import { startDnsServer } from "../dns/dns-server.ts";
 import type { ProxyConfig, ProxyMode } from "../config/proxy-config.ts";
 import { errorMessage, ProxyError, UsageError } from "../errors.ts";
@@ -20,7 +21,6 @@ import { createProxySources } from "../sources/proxy-sources.ts";
 import { systemClock, type Clock } from "../sys/clock.ts";
 import { createExecutor, type Executor } from "../sys/executor.ts";
 import type { Logger } from "../sys/logger.ts";
-import { startOptionalManifests } from "./optional-services.ts";
 
 /** A running `kproxy run`. */
 export interface RunningProxy {
@@ -119,10 +119,11 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
       await registerNode(kubeConfig, nodeName, embeddedNodeIPs(config), logger);
       checkAborted();
       if (config.apiserver.manifests.length > 0) {
-        const manifests = await startOptionalManifests({
+        const manifests = await applyManifests({
           url: server.url,
           ...(token ? { token } : {}),
           paths: config.apiserver.manifests,
+          watch: true,
           logger: logger.child({ component: "manifests" }),
         });
         closers.push(() => manifests.close());

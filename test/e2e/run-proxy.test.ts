@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -268,6 +268,34 @@ describe("runProxy with the embedded API server", () => {
       assert.ok(i < 50, `DNS never answered ${clusterIP} (last: ${JSON.stringify(answer)})`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await proxy.close();
+  });
+
+  it("applies --manifests to the embedded server and re-applies them when they change", async () => {
+    const folder = join(dir, "manifests");
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, "web.yaml");
+    const manifest = (port: number): string =>
+      [
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata: { name: web, namespace: default }",
+        `spec: { ports: [{ name: http, port: ${port}, protocol: TCP }] }`,
+        "",
+      ].join("\n");
+    writeFileSync(file, manifest(80));
+    const proxier = new RecordingProxier();
+    const proxy = await runProxy(
+      testConfig({
+        apiserver: { ...defaultProxyConfig.apiserver, listen: "127.0.0.1:0", manifests: [folder] },
+      }),
+      { logger: silentLogger(), proxierFactory: proxier.factory() },
+    );
+    running.push(proxy);
+    const port = (r: SyncRequest): number | undefined => r.states[0]?.services.get("default/web:http")?.port;
+    await proxier.waitFor((r) => port(r) === 80);
+    writeFileSync(file, manifest(8080));
+    await proxier.waitFor((r) => port(r) === 8080);
     await proxy.close();
   });
 });
