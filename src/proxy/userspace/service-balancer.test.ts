@@ -42,10 +42,37 @@ describe("ServiceBalancer", () => {
         { ip: "10.0.0.3", port: 80, nodeName: "node-b" },
       ]),
     ]);
-    const external = new Set(Array.from({ length: 6 }, () => b.pick(ctx, true)?.key));
+    const external = new Set(Array.from({ length: 6 }, () => b.pick(ctx, "external")?.key));
     assert.deepEqual([...external], ["10.0.0.1:80"]);
-    const internal = new Set(Array.from({ length: 6 }, () => b.pick(ctx, false)?.key));
+    const internal = new Set(Array.from({ length: 6 }, () => b.pick(ctx, "internal")?.key));
     assert.deepEqual([...internal].sort(), ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"]);
+    const fromPods = new Set(Array.from({ length: 6 }, () => b.pick(ctx, "cluster")?.key));
+    assert.deepEqual([...fromPods].sort(), ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"]);
+  });
+
+  it("internalTrafficPolicy Local applies to the ClusterIP only, not to NodePort traffic from pods", () => {
+    const b = balancerFor([
+      service({
+        name: "s",
+        clusterIP: "10.96.0.1",
+        port: 80,
+        type: "NodePort",
+        nodePort: 30001,
+        internalTrafficPolicy: "Local",
+      }),
+      ...endpointSlices("s", [
+        { ip: "10.0.0.1", port: 80, nodeName: "node-a" },
+        { ip: "10.0.0.2", port: 80, nodeName: "node-b" },
+      ]),
+    ]);
+    assert.deepEqual(
+      [...new Set(Array.from({ length: 4 }, () => b.pick(ctx, "internal")?.key))],
+      ["10.0.0.1:80"],
+    );
+    for (const traffic of ["cluster", "external"] as const) {
+      const seen = new Set(Array.from({ length: 4 }, () => b.pick(ctx, traffic)?.key));
+      assert.deepEqual([...seen].sort(), ["10.0.0.1:80", "10.0.0.2:80"], traffic);
+    }
   });
 
   it("never ejects more than half of the endpoints", () => {

@@ -10,6 +10,14 @@ import { newRelayEndpoint, type RelayEndpoint } from "./relay-endpoint.ts";
 import type { RelayMetrics } from "./relay-metrics.ts";
 import type { RelayTuning } from "./relay-tuning.ts";
 
+/**
+ * Which traffic policy a new connection falls under: `internal` (a ClusterIP: internalTrafficPolicy),
+ * `external` (NodePort, external or load-balancer IP: externalTrafficPolicy), or `cluster` (an
+ * external address used by a pod or the node itself: always the cluster-wide endpoints, upstream's
+ * short-circuit, so that such clients are never dropped by either Local policy).
+ */
+export type TrafficKind = "internal" | "external" | "cluster";
+
 interface AffinityEntry {
   endpoint: RelayEndpoint;
   lastUsed: number;
@@ -153,22 +161,27 @@ export class ServiceBalancer {
     return this.#cluster.endpoints.length > 0 || this.#local.endpoints.length > 0;
   }
 
-  #setFor(external: boolean): EndpointSet {
-    const local = external ? this.#service.externalPolicyLocal : this.#service.internalPolicyLocal;
+  #setFor(traffic: TrafficKind): EndpointSet {
+    const local =
+      traffic === "external"
+        ? this.#service.externalPolicyLocal
+        : traffic === "internal"
+          ? this.#service.internalPolicyLocal
+          : false;
     return local ? this.#local : this.#cluster;
   }
 
   /**
    * Chooses the endpoint for a new connection or UDP session: the client's sticky endpoint while
-   * its affinity lasts (and it is usable), else the scheduler's choice. `external` selects the
+   * its affinity lasts (and it is usable), else the scheduler's choice. `traffic` selects the
    * traffic policy; `exclude` holds endpoints that already failed for this connection.
    */
   pick(
     context: PickContext,
-    external: boolean,
+    traffic: TrafficKind,
     exclude?: ReadonlySet<RelayEndpoint>,
   ): RelayEndpoint | undefined {
-    const set = this.#setFor(external);
+    const set = this.#setFor(traffic);
     const maxAgeMs = this.#service.stickyMaxAgeSeconds * 1000;
     if (maxAgeMs === 0) return set.scheduler.pick(context, exclude);
     const now = this.#clock.now();

@@ -5,7 +5,7 @@ import type { Frontend } from "./frontends.ts";
 import type { RelayEndpoint } from "./relay-endpoint.ts";
 import type { RelayMetrics } from "./relay-metrics.ts";
 import type { RelayTuning } from "./relay-tuning.ts";
-import type { ServiceBalancer } from "./service-balancer.ts";
+import type { ServiceBalancer, TrafficKind } from "./service-balancer.ts";
 import { sourceRangeFilter } from "./source-ranges.ts";
 
 /** What a relay needs besides its frontend: the balancer of its service port and the plumbing. */
@@ -27,6 +27,12 @@ export interface Relay {
   close(): Promise<void>;
   /** Points the relay at another balancer (the service port was replaced). */
   setContext(context: RelayContext): void;
+}
+
+/** The traffic policy a client of `frontend` falls under (see TrafficKind). */
+export function trafficKind(frontend: Frontend, context: RelayContext, clientIP: string): TrafficKind {
+  if (!frontend.external) return "internal";
+  return context.internalSource(clientIP) ? "cluster" : "external";
 }
 
 /** The address a relay binds: the service address itself, or the wildcard behind a portal. */
@@ -100,8 +106,7 @@ function accept(
     // A NodePort may listen on the wildcard address; everything else knows its service address.
     destinationIP: frontend.kind === "nodePort" ? (client.localAddress ?? "") : frontend.address,
   };
-  const external = frontend.external && !context.internalSource(clientIP);
-  dial(client, context, pick, external, 0, undefined);
+  dial(client, context, pick, trafficKind(frontend, context, clientIP), 0, undefined);
 }
 
 function noop(): void {}
@@ -113,16 +118,16 @@ function dial(
   client: Socket,
   context: RelayContext,
   pick: PickContext,
-  external: boolean,
+  traffic: TrafficKind,
   attempt: number,
   tried: Set<RelayEndpoint> | undefined,
 ): void {
   const { balancer, tuning } = context;
-  let endpoint = balancer.pick(pick, external, tried);
+  let endpoint = balancer.pick(pick, traffic, tried);
   if (endpoint === undefined && tried !== undefined && tried.size > 0) {
     // Every endpoint failed once: try the set again while attempts remain (a restart may be over).
     tried.clear();
-    endpoint = balancer.pick(pick, external, tried);
+    endpoint = balancer.pick(pick, traffic, tried);
   }
   if (endpoint === undefined) {
     context.metrics.dropped(balancer.servicePortKey, "TCP", attempt === 0 ? "no_endpoints" : "dial_failed");
@@ -168,7 +173,7 @@ function dial(
     }
     const next = tried ?? new Set<RelayEndpoint>();
     next.add(target);
-    dial(client, context, pick, external, attempt + 1, next);
+    dial(client, context, pick, traffic, attempt + 1, next);
   });
   upstream.once("connect", () => {
     clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import type { Frontend } from "./frontends.ts";
 import type { RelayEndpoint } from "./relay-endpoint.ts";
-import { relayBindAddress, type Relay, type RelayContext } from "./tcp-relay.ts";
+import { relayBindAddress, trafficKind, type Relay, type RelayContext } from "./tcp-relay.ts";
 import { sourceRangeFilter } from "./source-ranges.ts";
 
 /** One client address:port's flow: its endpoint and the socket connected to it. */
@@ -68,10 +68,10 @@ export async function startUdpRelay(
 
   const connectSession = (session: Session): boolean => {
     const { balancer } = context;
-    const external = frontend.external && !context.internalSource(session.clientIP);
+    const traffic = trafficKind(frontend, context, session.clientIP);
     const endpoint = balancer.pick(
       { clientIP: session.clientIP, clientPort: session.clientPort, destinationIP: frontend.address },
-      external,
+      traffic,
     );
     if (endpoint === undefined) return false;
     balancer.connectSucceeded(endpoint);

@@ -37,6 +37,7 @@ export interface ServiceSpec {
   loadBalancerIP?: string;
   loadBalancerSourceRanges?: string[];
   externalTrafficPolicy?: "Local" | "Cluster";
+  internalTrafficPolicy?: "Local" | "Cluster";
   affinitySeconds?: number;
   scheduler?: string;
 }
@@ -65,6 +66,7 @@ export function service(spec: ServiceSpec): KubernetesObject {
       ...(spec.externalIPs ? { externalIPs: spec.externalIPs } : {}),
       ...(spec.loadBalancerSourceRanges ? { loadBalancerSourceRanges: spec.loadBalancerSourceRanges } : {}),
       ...(spec.externalTrafficPolicy ? { externalTrafficPolicy: spec.externalTrafficPolicy } : {}),
+      ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
       ...(spec.affinitySeconds
         ? {
             sessionAffinity: "ClientIP",
