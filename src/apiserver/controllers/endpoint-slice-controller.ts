@@ -126,7 +126,7 @@ export class EndpointSliceController {
   #onPod(e: StoreEvent): void {
     if (e.type === "MODIFIED" && podSignature(e.previous?.object) === podSignature(e.object.object)) return;
     const labels = [e.object.object.metadata?.labels, e.previous?.object.metadata?.labels];
-    for (const svc of this.#registry.store.list(servicesKey, { namespace: e.object.namespace })) {
+    for (const svc of this.#registry.store.inNamespace(servicesKey, e.object.namespace)) {
       const selector = (svc.object.spec as ServiceSpec | undefined)?.selector;
       if (labels.some((l) => selectorMapMatches(selector, l))) this.#enqueue(svc.key);
     }
@@ -201,7 +201,7 @@ export class EndpointSliceController {
       await Promise.all(writes);
       return;
     }
-    const pods = [...store.list(podsKey, { namespace })]
+    const pods = [...store.inNamespace(podsKey, namespace)]
       .map((p) => p.object)
       .filter((p) => selectorMapMatches(selector, p.metadata?.labels));
     const zoneOf = (node: string): string | undefined =>

@@ -21,6 +21,8 @@ export class ResourceVersionGone extends Error {
 
 interface ResourceTable {
   readonly objects: Map<string, StoredObject>;
+  /** The same objects by namespace, for unordered lookups (controllers) that must not sort. */
+  readonly byNamespace: Map<string, Map<string, StoredObject>>;
   sortedKeys: string[] | undefined;
   /** Recent events in resourceVersion order, for watches that resume. */
   ring: StoreEvent[];
@@ -66,7 +68,7 @@ export class ObjectStore {
       const table = this.#table(row.resource);
       const obj = JSON.parse(row.json) as KubeObject;
       const stored = new StoredObject(obj, row.rv);
-      table.objects.set(stored.key, stored);
+      setObject(table, stored);
     }
     this.#rv = db.lastResourceVersion();
     this.#committedRv = this.#rv;
@@ -116,6 +118,11 @@ export class ObjectStore {
     }
   }
 
+  /** The objects of one namespace, in no particular order (cheap: no sorting). */
+  inNamespace(resource: string, namespace: string): Iterable<StoredObject> {
+    return this.#tables.get(resource)?.byNamespace.get(namespace)?.values() ?? [];
+  }
+
   /** Stores a new or changed object at the next resourceVersion (written into its metadata). */
   put(resource: string, obj: KubeObject): WriteResult {
     const rv = ++this.#rv;
@@ -124,7 +131,7 @@ export class ObjectStore {
     const stored = new StoredObject(obj, rv);
     const table = this.#table(resource);
     const previous = table.objects.get(stored.key);
-    table.objects.set(stored.key, stored);
+    setObject(table, stored);
     if (previous === undefined) table.sortedKeys = undefined;
     const event: StoreEvent = {
       type: previous === undefined ? "ADDED" : "MODIFIED",
@@ -156,6 +163,7 @@ export class ObjectStore {
     last.metadata.resourceVersion = String(rv);
     const stored = new StoredObject(last, rv);
     table.objects.delete(key);
+    table.byNamespace.get(namespace)?.delete(key);
     table.sortedKeys = undefined;
     const event: StoreEvent = { type: "DELETED", rv, object: stored, previous };
     return {
@@ -247,6 +255,7 @@ export class ObjectStore {
     if (table === undefined) {
       table = {
         objects: new Map(),
+        byNamespace: new Map(),
         sortedKeys: undefined,
         ring: [],
         compactedRv: this.#startRv ?? 0,
@@ -256,6 +265,13 @@ export class ObjectStore {
     }
     return table;
   }
+}
+
+function setObject(table: ResourceTable, stored: StoredObject): void {
+  table.objects.set(stored.key, stored);
+  let ns = table.byNamespace.get(stored.namespace);
+  if (ns === undefined) table.byNamespace.set(stored.namespace, (ns = new Map()));
+  ns.set(stored.key, stored);
 }
 
 /** Index of the first key >= `target` in a sorted array. */
