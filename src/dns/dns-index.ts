@@ -29,6 +29,7 @@ export class DnsIndex {
   /** Canonical Pod IP → namespace → count. */
   readonly #podIPs = new Map<string, Map<string, number>>();
   #modified = Date.now();
+  #generation = 0;
 
   constructor(options: ServiceRecordOptions) {
     this.#options = options;
@@ -64,6 +65,11 @@ export class DnsIndex {
   /** Time of the last change (ms since the epoch), the SOA serial's source. */
   modified(): number {
     return this.#modified;
+  }
+
+  /** A number that changes with every change to the index, for caches of answers built from it. */
+  generation(): number {
+    return this.#generation;
   }
 
   /** The Service as last seen, for callers that label metrics by its kind. */
@@ -106,12 +112,12 @@ export class DnsIndex {
 
   upsertNamespace(namespace: V1Namespace): void {
     this.#namespaceObjects.add(namespace.metadata?.name ?? "");
-    this.#modified = Date.now();
+    this.#touch();
   }
 
   deleteNamespace(namespace: V1Namespace): void {
     this.#namespaceObjects.delete(namespace.metadata?.name ?? "");
-    this.#modified = Date.now();
+    this.#touch();
   }
 
   /** Adds or replaces a Pod; `previous` is the version the index saw before (for updates). */
@@ -124,7 +130,7 @@ export class DnsIndex {
       if (byNs === undefined) this.#podIPs.set(ip, (byNs = new Map()));
       byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
     }
-    this.#modified = Date.now();
+    this.#touch();
   }
 
   deletePod(pod: V1Pod): void {
@@ -137,7 +143,12 @@ export class DnsIndex {
       else byNs?.delete(ns);
       if (byNs?.size === 0) this.#podIPs.delete(ip);
     }
+    this.#touch();
+  }
+
+  #touch(): void {
     this.#modified = Date.now();
+    this.#generation++;
   }
 
   #removeSlice(sliceKey: string, owner: string): void {
@@ -164,7 +175,7 @@ export class DnsIndex {
     }
     this.#ownedNames.delete(key);
     this.#ownedReverse.delete(key);
-    this.#modified = Date.now();
+    this.#touch();
     const service = this.#services.get(key);
     if (service === undefined) return;
     const records = serviceRecords(service, this.#slices.get(key)?.values() ?? [], this.#options);

@@ -8,9 +8,9 @@ import { createDnsMetrics } from "./dns-metrics.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import { clusterIPService } from "./testing/dns-fixtures.ts";
 import { fuzzPackets } from "./testing/fuzz-packets.ts";
-import { rcodeName } from "./testing/reply-fields.ts";
+import { answerData, rcodeName } from "./testing/reply-fields.ts";
 
-function handler(synced: boolean): { handle: QueryHandler; registry: Registry } {
+function handler(synced: boolean): { handle: QueryHandler; registry: Registry; index: DnsIndex } {
   const index = new DnsIndex({ zone: "cluster.local", endpointPodNames: false, externalNameIPs: false });
   index.upsertService(clusterIPService("default", "web", ["10.96.0.10"], [{ name: "http", port: 80 }]));
   const registry = new Registry();
@@ -24,7 +24,7 @@ function handler(synced: boolean): { handle: QueryHandler; registry: Registry } 
     logger: silentLogger(),
     synced: () => synced,
   });
-  return { handle, registry };
+  return { handle, registry, index };
 }
 
 const query = (name: string, type: "A" | "TXT"): Buffer =>
@@ -48,6 +48,37 @@ describe("createQueryHandler", () => {
     const text = await registry.metrics();
     assert.match(text, /kproxy_dns_queries_total\{type="A",rcode="NOERROR",proto="udp"\} 1/);
     assert.match(text, /kproxy_dns_queries_total\{type="A",rcode="NXDOMAIN",proto="tcp"\} 1/);
+  });
+
+  it("serves repeated queries from its reply cache until the index changes", () => {
+    const { handle, index } = handler(true);
+    const first = handle(query("web.default.svc.cluster.local", "A"), "udp") as Buffer;
+    const again = query("web.default.svc.cluster.local", "A");
+    again.writeUInt16BE(999, 0);
+    const cached = handle(again, "udp") as Buffer;
+    assert.equal(cached.readUInt16BE(0), 999, "the cached reply carries the new query's ID");
+    assert.deepEqual(cached.subarray(2), first.subarray(2));
+    index.upsertService(clusterIPService("default", "web", ["10.96.0.99"], [{ name: "http", port: 80 }]));
+    const changed = dnsPacket.decode(handle(again, "udp") as Buffer);
+    assert.deepEqual(
+      changed.answers?.map((a) => answerData(a)),
+      ["10.96.0.99"],
+    );
+  });
+
+  it("keeps rotating multi-address answers instead of caching one order", () => {
+    const { handle, index } = handler(true);
+    index.upsertService(clusterIPService("default", "dual", ["10.96.0.1", "10.96.0.2"], [{ port: 80 }]));
+    const firsts = new Set<unknown>();
+    for (let i = 0; i < 4; i++) {
+      firsts.add(
+        answerData(
+          dnsPacket.decode(handle(query("dual.default.svc.cluster.local", "A"), "udp") as Buffer)
+            .answers?.[0],
+        ),
+      );
+    }
+    assert.equal(firsts.size, 2);
   });
 
   it("answers SERVFAIL for zone names before the informers have synced, and when forwarding fails", async () => {

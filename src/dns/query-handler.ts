@@ -8,6 +8,7 @@ import { countedTypes, type DnsMetrics } from "./dns-metrics.ts";
 import { isInZone, isReverseName, normalizeName } from "./dns-name.ts";
 import type { HostPort } from "./dns-settings.ts";
 import { forwardQuery } from "./forward-query.ts";
+import { ReplyCache } from "./reply-cache.ts";
 import { resolveQuestion, type ZoneAnswer, type ZoneSettings } from "./resolve-question.ts";
 
 /** Transport a query came in on. */
@@ -18,6 +19,20 @@ export type QueryHandler = (
   packet: Buffer,
   proto: DnsTransport,
 ) => Buffer | undefined | Promise<Buffer | undefined>;
+
+/**
+ * True when a zone answer may be served again from the cache: not when it lists several addresses
+ * of one type, whose order rotates per query so that clients taking the first spread out.
+ */
+function sameForEveryone(answer: ZoneAnswer): boolean {
+  let a = 0;
+  let aaaa = 0;
+  for (const r of answer.answers) {
+    if (r.type === "A") a++;
+    else if (r.type === "AAAA") aaaa++;
+  }
+  return a <= 1 && aaaa <= 1;
+}
 
 const rcodeNames = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 
@@ -37,6 +52,23 @@ export function createQueryHandler(options: {
   readonly synced: () => boolean;
 }): QueryHandler {
   const { index, settings, metrics } = options;
+  const cache = new ReplyCache();
+
+  // Label children are looked up once: prom-client hashes the label object on every inc/observe.
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(v: number): void }>();
+  const count = (type: string, rcode: string, proto: DnsTransport, source: string, start: number): void => {
+    const ck = `${type} ${rcode} ${proto}`;
+    let counter = counters.get(ck);
+    if (counter === undefined) counters.set(ck, (counter = metrics.queries.labels({ type, rcode, proto })));
+    counter.inc();
+    const tk = `${proto} ${source}`;
+    let timer = timers.get(tk);
+    if (timer === undefined) timers.set(tk, (timer = metrics.duration.labels({ proto, source })));
+    timer.observe((performance.now() - start) / 1000);
+  };
+  const typeLabel = (query: DnsQuery): string =>
+    countedTypes.has(query.question.type) ? query.question.type : "other";
 
   const done = (
     query: DnsQuery,
@@ -45,10 +77,7 @@ export function createQueryHandler(options: {
     source: string,
     start: number,
   ): Buffer => {
-    const type = countedTypes.has(query.question.type) ? query.question.type : "other";
-    const rcode = rcodeNames[reply.readUInt16BE(2) & 0xf] ?? "other";
-    metrics.queries.inc({ type, rcode, proto });
-    metrics.duration.observe({ proto, source }, (performance.now() - start) / 1000);
+    count(typeLabel(query), rcodeNames[reply.readUInt16BE(2) & 0xf] ?? "other", proto, source, start);
     return reply;
   };
 
@@ -113,6 +142,7 @@ export function createQueryHandler(options: {
     query: DnsQuery,
     proto: DnsTransport,
     start: number,
+    cacheKey: string | undefined,
   ): Buffer | Promise<Buffer | undefined> => {
     const maxSize = proto === "udp" ? udpLimit(query) : 0xffff;
     if (!options.synced()) {
@@ -122,15 +152,31 @@ export function createQueryHandler(options: {
       }
       return guard(forward(raw, query, proto, maxSize, start), query);
     }
+    const generation = index.generation();
     const resolution = resolveQuestion(index, query.question, settings);
     if (resolution.kind === "forward") return guard(forward(raw, query, proto, maxSize, start), query);
     if (resolution.chase !== undefined) return guard(chase(query, resolution, proto, maxSize, start), query);
     const reply = encodeReply(query, { ...resolution, authoritative: true }, maxSize);
+    if (cacheKey !== undefined && sameForEveryone(resolution)) {
+      cache.set(cacheKey, generation, {
+        reply: Buffer.from(reply),
+        type: typeLabel(query),
+        rcode: resolution.rcode,
+      });
+    }
     return done(query, reply, proto, "zone", start);
   };
 
   return (raw, proto) => {
     const start = performance.now();
+    const cacheKey = options.synced() ? ReplyCache.key(raw, proto) : undefined;
+    if (cacheKey !== undefined && raw.length >= 12) {
+      const hit = cache.get(cacheKey, index.generation(), raw.readUInt16BE(0));
+      if (hit !== undefined) {
+        count(hit.entry.type, hit.entry.rcode, proto, "zone", start);
+        return hit.reply;
+      }
+    }
     const parsed = parsePacket(raw);
     if (parsed.kind === "malformed") {
       metrics.malformed.inc({ proto });
@@ -141,7 +187,7 @@ export function createQueryHandler(options: {
       return parsed.reply;
     }
     try {
-      return answer(raw, parsed.query, proto, start);
+      return answer(raw, parsed.query, proto, start, cacheKey);
     } catch (err) {
       // A bug must cost one answer, not the server.
       options.logger.warn({ err, name: parsed.query.question.name }, "could not answer query");
