@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { UsageError, errorMessage } from "../errors.ts";
+import { ProxyError, UsageError, errorMessage } from "../errors.ts";
 import type { Logger } from "../sys/logger.ts";
 import { EndpointSliceController } from "./controllers/endpoint-slice-controller.ts";
 import { ServiceAllocator } from "./controllers/service-allocator.ts";
@@ -55,10 +55,15 @@ async function listen(
   server: Server,
   target: { host: string; port: number } | { path: string },
 ): Promise<void> {
+  const where = "path" in target ? target.path : hostPort(target.host, target.port);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: Error): void =>
+      reject(
+        new ProxyError("KPROXY_LISTEN_FAILED", `Cannot listen on ${where}: ${err.message}`, { cause: err }),
+      );
+    server.once("error", fail);
     const done = (): void => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     };
     if ("path" in target) server.listen(target.path, done);

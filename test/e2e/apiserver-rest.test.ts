@@ -283,6 +283,57 @@ describe("embedded API server REST semantics", () => {
     assert.equal(res.body["rows"][0].object.kind, "PartialObjectMetadata");
   });
 
+  it("deletes collections, honours dryRun, and deletes a namespace with its contents", async () => {
+    const nsPath = "/api/v1/namespaces";
+    assert.equal((await post({ metadata: { name: "scratch" } }, nsPath)).status, 201);
+    const scratch = "/api/v1/namespaces/scratch/services";
+    for (const name of ["d1", "d2", "d3"])
+      await post(service(name, { drop: name === "d3" ? "no" : "yes" }), scratch);
+    const dry = await post(service("dry"), `${scratch}?dryRun=All`);
+    assert.equal(dry.status, 201);
+    assert.ok(dry.body["spec"].clusterIP, "a dry run shows what would be allocated");
+    assert.equal((await get(`${scratch}/dry`)).status, 404, "a dry run stores nothing");
+    const dropped = await apiRequest<Json>(server.url, "DELETE", `${scratch}?labelSelector=drop%3Dyes`);
+    assert.equal(dropped.status, 200);
+    assert.deepEqual(
+      (dropped.body["items"] as Json[]).map((i) => i["metadata"].name),
+      ["d1", "d2"],
+    );
+    assert.deepEqual(
+      ((await get(scratch)).body["items"] as Json[]).map((i) => i["metadata"].name),
+      ["d3"],
+    );
+    const deleted = await apiRequest<Json>(server.url, "DELETE", `${nsPath}/scratch`);
+    assert.equal(deleted.status, 200);
+    assert.equal((await get(`${nsPath}/scratch`)).status, 404);
+    assert.equal((await get(`${scratch}/d3`)).status, 404, "the namespace took its objects along");
+  });
+
+  it("sends initial events and a marking bookmark with sendInitialEvents", async () => {
+    const watch = openWatch(
+      server.url,
+      `${svcPath}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&labelSelector=tier%3Ddb&timeoutSeconds=1`,
+    );
+    await watch.ended;
+    assert.deepEqual(
+      watch.events
+        .slice(0, 2)
+        .map((e) => [e.type, e.object.metadata?.name ?? e.object.metadata?.annotations]),
+      [
+        ["ADDED", "sel-c"],
+        ["BOOKMARK", { "k8s.io/initial-events-end": "true" }],
+      ],
+    );
+  });
+
+  it("reports a port it cannot listen on", async () => {
+    const port = new URL(server.url).port;
+    await assert.rejects(
+      startTestApiServer({ listen: `127.0.0.1:${port}` }),
+      /Cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+    );
+  });
+
   it("serves the Unix socket without a token", async () => {
     assert.ok(server.socketPath);
     const res = await apiRequest<Json>({ socketPath: server.socketPath }, "GET", `${svcPath}/sel-a`);

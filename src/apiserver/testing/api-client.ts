@@ -69,7 +69,10 @@ export async function apiRequest<T = unknown>(
 /** One event of a watch stream. */
 export interface WatchEvent {
   readonly type: string;
-  readonly object: { metadata?: { name?: string; resourceVersion?: string }; [key: string]: unknown };
+  readonly object: {
+    metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
+    [key: string]: unknown;
+  };
 }
 
 /**
