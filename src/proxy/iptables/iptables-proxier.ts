@@ -21,6 +21,12 @@ export interface IptablesProxierOptions {
   readonly features?: KernelFeatures;
   /** How often a full sync also reads the rules back with iptables-save (default 1 h). */
   readonly auditPeriodMs?: number;
+  /**
+   * How partial syncs write: `kproxy` (single-rule edits, the default) or `upstream` (rewrite
+   * KUBE-SERVICES and the filter table, for comparison in benchmarks). Default: the environment
+   * variable `KPROXY_IPTABLES_PARTIAL_SYNCS`, else `kproxy`.
+   */
+  readonly partialSyncs?: "kproxy" | "upstream";
   /** Test seam: rewrites every sync payload before it is written (to simulate a rule the kernel rejects). */
   readonly transformPayload?: (payload: string) => string;
 }
@@ -53,7 +59,12 @@ export async function createIptablesProxierWith(
   const backend = options.backend ?? (await detectIptablesBackend(deps.executor, deps.logger));
   const features =
     options.features ?? (await detectKernelFeatures(deps.executor, iptablesTools(backend, "IPv4")));
+  const partialSyncs =
+    options.partialSyncs ??
+    (process.env["KPROXY_IPTABLES_PARTIAL_SYNCS"] === "upstream" ? "upstream" : "kproxy");
   const logger = deps.logger.child({ mode: "iptables", backend });
+  if (partialSyncs === "upstream")
+    logger.warn("partial syncs rewrite KUBE-SERVICES in full, as upstream (benchmark setting)");
   const restoreFailures = counter(
     deps.metrics,
     "kubeproxy_sync_proxy_rules_iptables_restore_failures_total",
@@ -79,6 +90,7 @@ export async function createIptablesProxierWith(
         clock: deps.clock,
         ...(options.auditPeriodMs === undefined ? {} : { auditPeriodMs: options.auditPeriodMs }),
         ...(options.transformPayload === undefined ? {} : { transformPayload: options.transformPayload }),
+        partialSyncs,
       });
       appliers.set(family, a);
     }

@@ -14,7 +14,7 @@ import { formatRepairPayload } from "./repair-payload.ts";
 const config = { ...defaultProxyConfig, clusterCIDRs: ["10.244.0.0/16"] };
 const features = { randomFully: false, nfacct: false };
 
-function setup(transformPayload?: (p: string) => string) {
+function setup(transformPayload?: (p: string) => string, partialSyncs?: "kproxy" | "upstream") {
   const { executor, sim, calls } = simulatedIptables();
   let now = 0;
   const clock: Clock = { now: () => now, setTimeout: () => ({ cancel: () => {} }) };
@@ -25,6 +25,7 @@ function setup(transformPayload?: (p: string) => string) {
     clock,
     auditPeriodMs: 60_000,
     ...(transformPayload === undefined ? {} : { transformPayload }),
+    ...(partialSyncs === undefined ? {} : { partialSyncs }),
   });
   return { applier, sim, calls, advance: (ms: number) => (now += ms) };
 }
@@ -95,6 +96,15 @@ describe("IptablesFamilyApplier", () => {
     fail = false;
     const retry = await applier.sync(moved, config, features, full);
     assert.equal(retry.kind, "audit");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
+  });
+
+  it("can write partial syncs upstream's way, for benchmarks", async () => {
+    const { applier, sim } = setup(undefined, "upstream");
+    await applier.sync(state, config, features, full);
+    const moved = withMovedEndpoint(state, 3, 1, 1);
+    const report = await applier.sync(moved, config, features, changed(["bench/svc-3"]));
+    assert.match(report.payload, /^:KUBE-SERVICES - \[0:0\]$/m);
     assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
   });
 });

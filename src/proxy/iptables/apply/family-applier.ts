@@ -9,6 +9,7 @@ import { buildIptablesRuleSet } from "../render/build-iptables-rule-set.ts";
 import { kubeProxyCanaryChain } from "../render/chain-names.ts";
 import type { IptablesRuleSet } from "../render/iptables-rule-set.ts";
 import { formatPartialPayload, partialSyncPossible } from "../render/render-partial.ts";
+import { formatUpstreamPartialPayload } from "../render/upstream-partial-payload.ts";
 import type { IptablesTools } from "./iptables-tools.ts";
 import { formatRepairPayload } from "./repair-payload.ts";
 import { runRestore, type RestoreOptions, type RestoreResult } from "./run-restore.ts";
@@ -42,6 +43,12 @@ export interface FamilyApplierOptions {
   readonly clock: Clock;
   /** How often a full sync also reads the kernel back and repairs differences (default 1 h, upstream's full-sync period). */
   readonly auditPeriodMs?: number;
+  /**
+   * `upstream`: partial syncs rewrite the whole filter table and nat's shared chains, as
+   * upstream's proxier does, instead of single-rule edits. Only for benchmarks that compare the
+   * two (`KPROXY_IPTABLES_PARTIAL_SYNCS=upstream`). Default `kproxy`.
+   */
+  readonly partialSyncs?: "kproxy" | "upstream";
   /** Test seam, see `RestoreOptions.transformPayload`. */
   readonly transformPayload?: (payload: string) => string;
 }
@@ -108,8 +115,12 @@ export class IptablesFamilyApplier {
     if (auditDue || previous === undefined) return this.#audit(desired, start, false);
 
     const partial = formatPartialPayload(previous, desired, { canaryProbe: true });
-    const renderMs = performance.now() - start;
     const empty = partial.servicePorts.length === 0;
+    const text =
+      this.#o.partialSyncs === "upstream" && !request.full && !empty
+        ? formatUpstreamPartialPayload(previous, desired)
+        : partial.text;
+    const renderMs = performance.now() - start;
     if (empty && !request.full) {
       this.#applied = desired;
       return {
@@ -125,11 +136,11 @@ export class IptablesFamilyApplier {
       };
     }
     try {
-      const restore = await runRestore(this.#o.executor, this.#o.tools, partial.text, this.#restoreOptions());
+      const restore = await runRestore(this.#o.executor, this.#o.tools, text, this.#restoreOptions());
       this.#applied = desired;
       return {
         kind: "diff",
-        payload: partial.text,
+        payload: text,
         restore,
         servicePorts: partial.servicePorts.length,
         writtenChains: partial.writtenChains.length,

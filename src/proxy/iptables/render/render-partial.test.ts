@@ -10,6 +10,7 @@ import { buildIptablesRuleSet } from "./build-iptables-rule-set.ts";
 import { formatFullPayload } from "./render-iptables.ts";
 import { formatPartialPayload, partialSyncPossible } from "./render-partial.ts";
 import { sortIptablesRules } from "./sort-iptables-rules.ts";
+import { formatUpstreamPartialPayload } from "./upstream-partial-payload.ts";
 
 const config = { ...defaultProxyConfig, clusterCIDRs: ["10.244.0.0/16"] };
 const features: KernelFeatures = { randomFully: true, nfacct: false };
@@ -154,5 +155,26 @@ describe("formatPartialPayload", () => {
       next.services.get(syntheticServicePort(5).key),
       prev.services.get(syntheticServicePort(5).key),
     );
+  });
+});
+
+describe("formatUpstreamPartialPayload (the benchmark's reference)", () => {
+  it("rewrites KUBE-SERVICES in full, and reaches the same state", () => {
+    const base = syntheticState({ services: 200, endpointsPerService: 3, nodePortEvery: 10 });
+    const moved = withMovedEndpoint(base, 20, 1, 1);
+    const prev = buildIptablesRuleSet(base, config, features);
+    const next = buildIptablesRuleSet(moved, config, features, {
+      previous: prev,
+      changedServices: new Set(["bench/svc-20"]),
+    });
+    const text = formatUpstreamPartialPayload(prev, next);
+    assert.match(text, /^:KUBE-SERVICES - \[0:0\]$/m);
+    assert.equal(text.split("\n").filter((l) => l.startsWith("-A KUBE-SERVICES ")).length, 201);
+    const sim = new RestoreSimulator();
+    sim.apply(formatFullPayload(prev));
+    sim.apply(text);
+    const expected = new RestoreSimulator();
+    expected.apply(formatFullPayload(next));
+    assert.equal(sortIptablesRules(sim.dump()), sortIptablesRules(expected.dump()));
   });
 });
