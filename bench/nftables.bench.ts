@@ -67,7 +67,8 @@ async function proxierIn(ns: TestNetns, layout: "kproxy" | "upstream"): Promise<
       metrics: new Registry(),
       clock: systemClock,
     },
-    { staleChainDelayMs: 0 },
+    // Partial syncs go by netlink: the socket must be opened in the same namespace.
+    { staleChainDelayMs: 0, netnsName: ns.name },
   );
 }
 
@@ -115,6 +116,7 @@ async function measureSync(size: number, layout: "kproxy" | "upstream"): Promise
         await timed(() => proxier.sync({ states: [state()], full: true, changedServices: new Set() })),
       );
     const partialMs: number[] = [];
+    const applyPaths = new Set<string>();
     let partialBytes = 0;
     const index = Math.floor(size / 2);
     const target = services[index];
@@ -131,7 +133,9 @@ async function measureSync(size: number, layout: "kproxy" | "upstream"): Promise
         ),
       );
       partialBytes = proxier.lastTransaction.length;
+      applyPaths.add(proxier.lastApplyPath);
     }
+    meta[`partial sync path ${layout}/${size}`] = [...applyPaths].join(",");
     return { rebuildMs, ...(fullMs.length > 0 ? { fullMs } : {}), partialMs, partialBytes };
   } finally {
     await ns.remove();
