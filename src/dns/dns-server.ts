@@ -52,7 +52,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const zone = normalizeName(options.clusterDomain);
   const upstreamTexts =
     options.upstreams.length > 0 ? options.upstreams : resolvConfNameservers(options.resolvConfPath);
-  const upstreams = upstreamTexts.flatMap((u) => parseHostPort(u, 53) ?? []);
+  const configured = upstreamTexts.flatMap((u) => parseHostPort(u, 53) ?? []);
+  // Filled once the port is known (see below); the handler reads it per forwarded query.
+  const upstreams: HostPort[] = [];
   const logger = options.logger;
   const metrics = createDnsMetrics(options.metrics);
   const index = new DnsIndex({
@@ -84,6 +86,14 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   });
 
   const { udp, tcp } = await listenBoth(bind, handler, logger);
+  // Never forward to ourselves: a resolv.conf naming this very server (a node-local DNS setup)
+  // would bounce every unknown name between us and us until the timeout.
+  for (const u of configured) {
+    const self = u.port === udp.port && (u.host === bind.host || (unspecified && isLocalOnly(u.host)));
+    if (self)
+      logger.warn({ upstream: `${u.host}:${u.port}` }, "ignoring an upstream resolver that is this server");
+    else upstreams.push(u);
+  }
   let closed = false;
   void sources.start().then(
     () => {
@@ -105,6 +115,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       await Promise.all([udp.close(), tcp.close()]);
     },
   };
+}
+
+/** True for loopback addresses, which reach a server bound to the unspecified address. */
+function isLocalOnly(host: string): boolean {
+  return host.startsWith("127.") || host === "::1";
 }
 
 /**

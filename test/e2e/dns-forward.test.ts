@@ -32,10 +32,11 @@ describe("dns: forwarding to a real upstream resolver", suiteSkip(requirement), 
     upstreams: string[],
     upstreamTimeoutMs: number,
     metrics = new Registry(),
+    bindAddress = "127.0.0.1:0",
   ): Promise<DnsServer> => {
     const s = await startDnsServer({
       kubeConfig: api.kubeConfig(),
-      bindAddress: "127.0.0.1:0",
+      bindAddress,
       clusterDomain: "cluster.local",
       ttlSeconds: 5,
       upstreams,
@@ -142,6 +143,22 @@ describe("dns: forwarding to a real upstream resolver", suiteSkip(requirement), 
         assert.deepEqual(answerData(await dig("127.0.0.1", s.port, ["web.default.svc.cluster.local", "A"])), [
           "10.96.0.10",
         ]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("never forwards to itself when its upstream list names its own address", async () => {
+      const probe = createSocket("udp4");
+      await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+      const port = probe.address().port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const metrics = new Registry();
+      const s = await start([`127.0.0.1:${port}`], 1500, metrics, `127.0.0.1:${port}`);
+      try {
+        const r = await dig("127.0.0.1", s.port, ["www.example.test", "A"]);
+        assert.equal(r.status, "SERVFAIL", r.output);
+        assert.match(await metrics.metrics(), /kproxy_dns_forward_requests_total\{result="no-upstream"\} 1/);
       } finally {
         await s.close();
       }
