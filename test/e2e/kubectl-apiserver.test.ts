@@ -177,6 +177,25 @@ describe("kubectl against the embedded API server", suiteSkip(requirement), () =
     assert.match(r.stderr, /services "web" not found/);
   });
 
+  it("creates a namespace and Services with kubectl's generators (protobuf bodies)", async () => {
+    assert.match(await ok("create", "namespace", "gen"), /namespace\/gen created/);
+    assert.match(
+      await ok("-n", "gen", "create", "service", "nodeport", "np", "--tcp=81:8081"),
+      /service\/np created/,
+    );
+    assert.match(
+      await ok("-n", "gen", "create", "service", "externalname", "ext", "--external-name=example.com"),
+      /service\/ext created/,
+    );
+    const np = await stored("/api/v1/namespaces/gen/services/np");
+    assert.equal(np["spec"].type, "NodePort");
+    assert.equal(np["spec"].ports[0].targetPort, 8081);
+    assert.ok(np["spec"].ports[0].nodePort >= 30000);
+    const table = await ok("-n", "gen", "get", "svc");
+    assert.match(table, /^ext\s+ExternalName\s+<none>\s+example\.com\s/m);
+    assert.match(await ok("delete", "namespace", "gen"), /namespace "gen" deleted/);
+  });
+
   it("prints the server's field-level message for an invalid Service", async () => {
     const file = manifest(
       "bad.yaml",
