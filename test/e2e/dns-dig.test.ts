@@ -1,28 +1,38 @@
 // Must-show 1: the real `dig` against kproxy's DNS server, over UDP and TCP, for every record kind
 // of the Kubernetes DNS specification 1.1.0, with CoreDNS's NXDOMAIN/NODATA/SOA details and
-// search-path style queries. The API objects come from a list+watch stand-in on loopback.
+// search-path style queries. The API objects are created through the embedded API server.
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { startDnsServer, type DnsServer, type DnsServerOptions } from "../../src/dns/dns-server.ts";
 import { answerData, dig, pollUntil, type DigResult } from "../../src/dns/testing/dig.ts";
 import {
   clusterIPService,
+  collectionPath,
   endpointSlice,
   externalNameService,
   headlessService,
 } from "../../src/dns/testing/dns-fixtures.ts";
-import { startInMemoryKubeApi, type InMemoryKubeApi } from "../../src/dns/testing/in-memory-kube-api.ts";
+import type { ApiServer } from "../../src/apiserver/api-server.ts";
+import { apiRequest } from "../../src/apiserver/testing/api-client.ts";
+import { startTestApiServer } from "../../src/apiserver/testing/test-api-server.ts";
+import { loadKubeConfig } from "../../src/sources/kube-config.ts";
 import { silentLogger } from "../../src/sys/logger.ts";
 import { missingRequirement, suiteSkip } from "../support/requirements.ts";
 
 const requirement = missingRequirement({ commands: ["dig"] });
 const zone = "cluster.local";
 
-function seed(api: InMemoryKubeApi): void {
-  for (const name of ["default", "apps"]) api.apply("namespaces", { metadata: { name } });
-  const objects = [
+/** Everything the tests ask about, created through the embedded API server's REST API. */
+async function seed(api: ApiServer): Promise<void> {
+  const create = async (obj: KubernetesObject): Promise<void> => {
+    const r = await apiRequest(api.url, "POST", collectionPath(obj), { body: obj });
+    assert.equal(r.status, 201, `create ${obj.kind} ${obj.metadata?.name}: ${r.text}`);
+  };
+  await create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
+  const objects: KubernetesObject[] = [
     clusterIPService(
       "default",
       "web",
@@ -39,9 +49,7 @@ function seed(api: InMemoryKubeApi): void {
     headlessService("apps", "big", [{ name: "http", port: 80 }]),
     externalNameService("default", "ext", "www.example.test"),
     externalNameService("default", "extip", "192.0.2.7"),
-  ];
-  for (const svc of objects) api.apply("services", svc as unknown as Record<string, unknown>);
-  const slices = [
+    // Selector-less Services: their slices are ours to write, endpoints and readiness as given.
     endpointSlice(
       "apps",
       "db",
@@ -74,17 +82,25 @@ function seed(api: InMemoryKubeApi): void {
       Array.from({ length: 60 }, (_, i) => ({ ip: `10.2.0.${i + 1}` })),
       [{ name: "http", port: 80 }],
     ),
+    {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { namespace: "apps", name: "db-0" },
+      spec: { containers: [{ name: "db", image: "postgres" }] },
+    } as KubernetesObject,
   ];
-  for (const s of slices) api.apply("endpointslices", s as unknown as Record<string, unknown>);
-  api.apply("pods", {
-    metadata: { namespace: "apps", name: "db-0" },
-    status: { phase: "Running", podIP: "10.1.0.1", podIPs: [{ ip: "10.1.0.1" }] },
+  for (const obj of objects) await create(obj);
+  // As a kubelet reports it: the Pod's IP, for verified pod records.
+  const status = await apiRequest(api.url, "PATCH", "/api/v1/namespaces/apps/pods/db-0/status", {
+    body: { status: { phase: "Running", podIP: "10.1.0.1", podIPs: [{ ip: "10.1.0.1" }] } },
+    contentType: "application/merge-patch+json",
   });
+  assert.equal(status.status, 200, status.text);
 }
 
-async function startServer(api: InMemoryKubeApi, extra: Partial<DnsServerOptions> = {}): Promise<DnsServer> {
+async function startServer(api: ApiServer, extra: Partial<DnsServerOptions> = {}): Promise<DnsServer> {
   const server = await startDnsServer({
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: loadKubeConfig({ kubeconfig: "", master: api.url }),
     bindAddress: "127.0.0.1:0",
     clusterDomain: zone,
     ttlSeconds: 5,
@@ -116,14 +132,14 @@ function soaOf(r: DigResult): string[] {
 }
 
 describe("dns: dig against kproxy", suiteSkip(requirement), () => {
-  let api: InMemoryKubeApi;
+  let api: ApiServer;
   let server: DnsServer;
   let tuned: DnsServer;
 
   before(async () => {
     if (requirement !== undefined) throw new Error(requirement);
-    api = await startInMemoryKubeApi();
-    seed(api);
+    api = await startTestApiServer({ serviceClusterIPRange: "10.96.0.0/16,fd00::/108" });
+    await seed(api);
     server = await startServer(api);
     tuned = await startServer(api, {
       pods: "verified",
@@ -295,11 +311,7 @@ describe("dns: dig against kproxy", suiteSkip(requirement), () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const port = (silent.address() as { port: number }).port;
     const stalled = await startDnsServer({
-      kubeConfig: (() => {
-        const kc = api.kubeConfig();
-        kc.clusters = kc.clusters.map((c) => ({ ...c, server: `http://127.0.0.1:${port}` }));
-        return kc;
-      })(),
+      kubeConfig: loadKubeConfig({ kubeconfig: "", master: `http://127.0.0.1:${port}` }),
       bindAddress: "127.0.0.1:0",
       clusterDomain: zone,
       ttlSeconds: 5,

@@ -1,4 +1,4 @@
-import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
+import type { KubernetesObject, V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 
 /** A port as tests write it: `http:80/TCP`-like fields, protocol defaulting to TCP. */
 export interface FixturePort {
@@ -22,6 +22,9 @@ export function clusterIPService(
       type: "ClusterIP",
       clusterIP: clusterIPs[0] ?? "",
       clusterIPs: [...clusterIPs],
+      // What an API server requires of explicit ClusterIPs, dual-stack ones in particular.
+      ipFamilyPolicy: clusterIPs.length > 1 ? "RequireDualStack" : "SingleStack",
+      ipFamilies: clusterIPs.map((ip) => (ip.includes(":") ? "IPv6" : "IPv4")),
       ports: ports.map((p) => ({ ...p, protocol: p.protocol ?? "TCP" })),
     },
   };
@@ -88,4 +91,19 @@ export function endpointSlice(
       ...(e.pod !== undefined ? { targetRef: { kind: "Pod", namespace, name: e.pod } } : {}),
     })),
   };
+}
+
+/** The REST collection path of an object, for creating it through an API server. */
+export function collectionPath(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace ?? "";
+  switch (obj.kind) {
+    case "Namespace":
+      return "/api/v1/namespaces";
+    case "EndpointSlice":
+      return `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`;
+    case "Pod":
+      return `/api/v1/namespaces/${ns}/pods`;
+    default:
+      return `/api/v1/namespaces/${ns}/services`;
+  }
 }
