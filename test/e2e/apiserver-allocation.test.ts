@@ -191,6 +191,30 @@ describe("Service allocation", () => {
     assert.equal(reuse.status, 201, "the released ClusterIP is free again");
   });
 
+  it("leaves a LoadBalancer pending when the pool is empty, and gives it the next freed IP", async () => {
+    const small = await startTestApiServer({ loadBalancerIPRange: "198.51.100.0/30" });
+    try {
+      const make = (name: string) =>
+        apiRequest<Json>(small.url, "POST", svcPath, { body: svc(name, { type: "LoadBalancer" }) });
+      const ingressOf = async (name: string): Promise<unknown> =>
+        (await apiRequest<Json>(small.url, "GET", `${svcPath}/${name}`)).body["status"]?.loadBalancer
+          ?.ingress?.[0]?.ip;
+      assert.equal((await make("lb1")).body["status"].loadBalancer.ingress[0].ip, "198.51.100.1");
+      assert.equal((await make("lb2")).body["status"].loadBalancer.ingress[0].ip, "198.51.100.2");
+      const third = await make("lb3");
+      assert.equal(third.status, 201);
+      assert.deepEqual(third.body["status"].loadBalancer, {}, "pending: no ingress yet");
+      await apiRequest(small.url, "DELETE", `${svcPath}/lb1`);
+      const deadline = Date.now() + 3000;
+      while ((await ingressOf("lb3")) !== "198.51.100.1") {
+        assert.ok(Date.now() < deadline, "the pending Service got the freed IP");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
   it("keeps allocated values when an update leaves them out", async () => {
     const made = await create(svc("keep", { type: "NodePort", ports: [{ name: "http", port: 80 }] }));
     const body = {

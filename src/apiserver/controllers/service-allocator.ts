@@ -48,6 +48,9 @@ export class ServiceAllocator {
   readonly #primaryFamily: IPFamily;
   readonly #nodePorts: PortRangeAllocator;
   readonly #lbPools = new Map<IPFamily, IpRangeAllocator>();
+  /** LoadBalancer Services left without an ingress IP because the pool was empty. */
+  readonly #pendingLoadBalancers = new Set<string>();
+  #loadBalancerIPFreed = false;
 
   constructor(ranges: AllocatorRanges) {
     for (const cidr of splitRanges(ranges.serviceClusterIPRange)) {
@@ -72,6 +75,14 @@ export class ServiceAllocator {
       const result = this.#claimId(id, owner);
       if (result !== "ok") warnings.push(`${owner}: ${id.slice(id.indexOf(":") + 1)} is ${result}`);
     }
+    const spec = (svc.spec ?? {}) as ServiceSpec;
+    if (
+      spec.type === "LoadBalancer" &&
+      this.#lbPools.size > 0 &&
+      !heldBy(svc).some((id) => id.startsWith("lb:"))
+    ) {
+      this.#pendingLoadBalancers.add(owner);
+    }
     return warnings;
   }
 
@@ -79,6 +90,17 @@ export class ServiceAllocator {
   release(svc: KubeObject): void {
     const owner = serviceOwner(svc);
     for (const id of heldBy(svc)) this.#releaseId(id, owner);
+    this.#pendingLoadBalancers.delete(owner);
+  }
+
+  /**
+   * A LoadBalancer Service (`namespace/name`) still waiting for an ingress IP, when one has been
+   * freed since the last call: the caller rewrites its status so that it gets the IP.
+   */
+  nextPendingLoadBalancer(): string | undefined {
+    if (!this.#loadBalancerIPFreed) return undefined;
+    this.#loadBalancerIPFreed = false;
+    return this.#pendingLoadBalancers.values().next().value;
   }
 
   /**
@@ -134,6 +156,12 @@ export class ServiceAllocator {
     }
     return {
       commit: () => {
+        const lbPending =
+          spec.type === "LoadBalancer" &&
+          this.#lbPools.size > 0 &&
+          !heldBy(svc).some((id) => id.startsWith("lb:"));
+        if (lbPending) this.#pendingLoadBalancers.add(owner);
+        else this.#pendingLoadBalancers.delete(owner);
         if (old === undefined) return;
         const keep = new Set(heldBy(svc));
         for (const id of heldBy(old)) if (!keep.has(id)) this.#releaseId(id, owner);
@@ -304,6 +332,7 @@ export class ServiceAllocator {
 
   #releaseId(id: string, owner: string): void {
     const pool = this.#pool(id);
+    if (id.startsWith("lb:")) this.#loadBalancerIPFreed = true;
     const value = id.slice(id.indexOf(":") + 1);
     if (pool instanceof PortRangeAllocator) pool.release(Number(value), owner);
     else pool?.release(value, owner);

@@ -1,3 +1,4 @@
+import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../sys/logger.ts";
 import type { AllocationTransaction, ServiceAllocator } from "../controllers/service-allocator.ts";
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound } from "../http/api-error.ts";
@@ -244,7 +245,24 @@ export class ResourceRegistry {
     }
     const { stored, committed } = this.store.put(resourceKey(strategy), obj);
     await committed;
+    if (tx !== undefined) this.#assignFreedLoadBalancerIP();
     return stored;
+  }
+
+  /** Gives an ingress IP freed by a Service to one still waiting for one (a status update). */
+  #assignFreedLoadBalancerIP(): void {
+    const owner = this.#allocator.nextPendingLoadBalancer();
+    const services = this.#strategies.get(servicesKey);
+    if (owner === undefined || services === undefined) return;
+    const slash = owner.indexOf("/");
+    const pending = this.store.get(servicesKey, owner.slice(0, slash), owner.slice(slash + 1));
+    if (pending === undefined) return;
+    this.replace(services, pending, pending.object, { subresource: "status" }).catch((err: unknown) =>
+      this.#logger.warn(
+        { service: owner, err: errorMessage(err) },
+        "cannot give a pending LoadBalancer its IP",
+      ),
+    );
   }
 
   /**
@@ -318,7 +336,10 @@ export class ResourceRegistry {
     }
     const current = this.store.get(key, namespace, name);
     if (current === undefined) throw notFound(strategy.info.group, strategy.info.resource, name);
-    if (key === servicesKey) this.#allocator.release(current.object);
+    if (key === servicesKey) {
+      this.#allocator.release(current.object);
+      queueMicrotask(() => this.#assignFreedLoadBalancerIP());
+    }
     if (key === podsKey) {
       clearTimeout(this.#podTimers.get(`${namespace}/${name}`));
       this.#podTimers.delete(`${namespace}/${name}`);
