@@ -4,19 +4,31 @@ import { endpointChainName, kubeMarkMasqChain } from "./chain-names.ts";
 
 /**
  * Chain names of endpoints are SHA-256 hashes; a full sync of 20,000 services × 10 endpoints
- * would compute 200,000 of them. They never change for a given input, so they are memoised.
+ * would compute 200,000 of them. They never change for a given input, so they are memoised, per
+ * service port then per endpoint (keys that already exist as strings: building one key string per
+ * endpoint costs more than the lookup).
  */
-const endpointChainCache = new Map<string, string>();
+const endpointChainCache = new Map<string, Map<string, string>>();
+let endpointChainCacheSize = 0;
 const endpointChainCacheLimit = 1_000_000;
 
 /** `KUBE-SEP-…` of an endpoint of a service port (memoised). */
 export function cachedEndpointChainName(svc: ServicePort, ep: Endpoint): string {
-  const key = `${svc.key}\u0000${svc.protocol}\u0000${ep.key}`;
-  let name = endpointChainCache.get(key);
+  let perService = endpointChainCache.get(svc.key);
+  if (perService === undefined) {
+    if (endpointChainCacheSize >= endpointChainCacheLimit) {
+      endpointChainCache.clear();
+      endpointChainCacheSize = 0;
+    }
+    endpointChainCache.set(svc.key, (perService = new Map()));
+  }
+  // The protocol is part of the name; a port that changed protocol must not reuse the old names.
+  const key = svc.protocol === "TCP" ? ep.key : `${svc.protocol} ${ep.key}`;
+  let name = perService.get(key);
   if (name === undefined) {
-    if (endpointChainCache.size >= endpointChainCacheLimit) endpointChainCache.clear();
     name = endpointChainName(svc.key, svc.protocol, ep.key);
-    endpointChainCache.set(key, name);
+    perService.set(key, name);
+    endpointChainCacheSize++;
   }
   return name;
 }

@@ -44,6 +44,18 @@ function sameSpecs(a: readonly DispatchRule[] | undefined, b: readonly DispatchR
   return a.length === b.length && a.every((r, i) => r.spec === b[i]?.spec);
 }
 
+// Full syncs rebuild every service: compare without allocating, since nearly all are equal.
+function sameRules(a: ServicePortRules, b: ServicePortRules): boolean {
+  if (a.dispatch.length !== b.dispatch.length || a.chains.size !== b.chains.size) return false;
+  for (let i = 0; i < a.dispatch.length; i++) {
+    const x = a.dispatch[i] as DispatchRule;
+    const y = b.dispatch[i] as DispatchRule;
+    if (x.spec !== y.spec || x.chain !== y.chain || x.table !== y.table) return false;
+  }
+  for (const [chain, text] of a.chains) if (b.chains.get(chain) !== text) return false;
+  return true;
+}
+
 interface TableEdits {
   deletes: string[];
   adds: string[];
@@ -79,6 +91,7 @@ export function formatPartialPayload(
   let dispatchEdits = 0;
 
   const diff = (old: ServicePortRules | undefined, cur: ServicePortRules | undefined): void => {
+    if (old !== undefined && cur !== undefined && sameRules(old, cur)) return;
     const oldGroups = groupDispatch(old?.dispatch ?? []);
     const curGroups = groupDispatch(cur?.dispatch ?? []);
     let changed = false;
