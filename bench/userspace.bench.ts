@@ -69,7 +69,8 @@ async function relayRole(): Promise<void> {
       userspace: { udpIdleTimeoutMs: 30_000, scheduler: "rr", syncPeriodMs: 30_000, minSyncPeriodMs: 1000 },
     },
   });
-  const proxier = await createUserspaceProxierWith(deps, { portals: false });
+  const tcpRelay = args.get("--tcp-relay") === "streams" ? "streams" : "raw";
+  const proxier = await createUserspaceProxierWith(deps, { portals: false, tcpRelay });
   const objects = ports.flatMap((p, i) => [
     service({ name: `s${i}`, clusterIP: vip, port: 10000 + i }),
     ...endpointSlices(`s${i}`, [{ ip: backendHost, port: p }]),

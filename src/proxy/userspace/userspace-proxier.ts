@@ -8,6 +8,7 @@ import { desiredFrontends, type Frontend } from "./frontends.ts";
 import { internalSourceFilter } from "./internal-source.ts";
 import { createPortalApplier, type PortalApplier } from "./portal-applier.ts";
 import { renderPortalRules, type Portal } from "./portal-rules.ts";
+import { rawRelayAvailable, startRawTcpRelay } from "./raw-tcp-relay.ts";
 import { relayMetrics } from "./relay-metrics.ts";
 import { defaultRelayTuning, type RelayTuning } from "./relay-tuning.ts";
 import { ServiceBalancer } from "./service-balancer.ts";
@@ -19,6 +20,11 @@ export interface UserspaceProxierOptions {
   readonly tuning?: Partial<RelayTuning>;
   /** Use portal rules for non-local service addresses (default: when running as root). */
   readonly portals?: boolean;
+  /**
+   * TCP relay implementation: `raw` (Node's TCP handles, the fast default) or `streams`
+   * (`net.Socket`; used when the handles are unavailable).
+   */
+  readonly tcpRelay?: "raw" | "streams";
 }
 
 /**
@@ -45,6 +51,8 @@ export async function createUserspaceProxierWith(
   const portals = options.portals ?? process.getuid?.() === 0;
   const metrics = relayMetrics(deps.metrics);
   const scheduler = defaultScheduler(config, logger);
+  const startTcp =
+    (options.tcpRelay ?? "raw") === "raw" && rawRelayAvailable() ? startRawTcpRelay : startTcpRelay;
   const balancers = new Map<string, ServiceBalancer>();
   const relays = new Map<string, { relay: Relay; balancerKey: string; signature: string }>();
   const appliers = new Map<IPFamily, PortalApplier>();
@@ -131,7 +139,7 @@ export async function createUserspaceProxierWith(
         try {
           const relay =
             f.protocol === "TCP"
-              ? await startTcpRelay(f, contextFor(balancer))
+              ? await startTcp(f, contextFor(balancer))
               : await startUdpRelay(f, contextFor(balancer), {
                   idleTimeoutMs: config.userspace.udpIdleTimeoutMs,
                 });
