@@ -22,7 +22,7 @@ import type { RenderContext } from "./render-context.ts";
 /** Counter upstream uses for localhost NodePort traffic (only when nfacct objects exist). */
 export const localhostNodePortsAcceptedCounter = "localhost_nps_accepted_pkts";
 
-let flattenSink = 0;
+let _flattenSink = 0;
 
 function quoted(text: string): string {
   return `"${text}"`;
@@ -265,7 +265,7 @@ export function servicePortRules(
     // Reading a character makes V8 flatten a rope of concatenations in place, so that comparing
     // two equal chains later (every chain of every service, on every full sync) is a memcmp
     // instead of a walk; the sink keeps the read from being optimised away.
-    flattenSink ^= text.charCodeAt(0);
+    _flattenSink ^= text.charCodeAt(0);
     chains.set(chain, text);
   }
   return {
