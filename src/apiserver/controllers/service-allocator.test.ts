@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError } from "../http/api-error.ts";
 import type { KubeObject } from "../registry/resource-strategy.ts";
-import { ServiceAllocator, heldBy } from "./service-allocator.ts";
+import { ServiceAllocator } from "./service-allocator.ts";
+import { heldBy } from "./service-holdings.ts";
 
 function svc(name: string, spec: Record<string, unknown>): KubeObject {
   return { metadata: { name, namespace: "default" }, spec: { ports: [{ name: "p", port: 80 }], ...spec } };

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { KubeObject } from "../registry/resource-strategy.ts";
+import type { StoredObject } from "../store/stored-object.ts";
 
 const generateNameChars = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -37,4 +38,16 @@ export function specChanged(a: KubeObject, b: KubeObject): boolean {
     return JSON.stringify(rest);
   };
   return strip(a) !== strip(b);
+}
+
+/** What a dry run answers: the object as it would be stored (not stored). */
+export function previewOf(obj: KubeObject): StoredObject {
+  return {
+    key: "",
+    namespace: obj.metadata?.namespace ?? "",
+    name: obj.metadata?.name ?? "",
+    rv: Number(obj.metadata?.resourceVersion ?? 0),
+    object: obj,
+    json: JSON.stringify(obj),
+  };
 }

@@ -5,7 +5,16 @@ import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound } from
 import type { KubeObject, ResourceStrategy } from "../registry/resource-strategy.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import type { StoredObject } from "../store/stored-object.ts";
-import { generatedName, initialiseMetadata, kubeTimestamp, specChanged } from "./object-meta-defaults.ts";
+import { DeadlineTimers } from "./deadline-timers.ts";
+import { withKind } from "./object-kind.ts";
+import { podGracePeriodSeconds } from "./pod-grace-period.ts";
+import {
+  previewOf,
+  generatedName,
+  initialiseMetadata,
+  kubeTimestamp,
+  specChanged,
+} from "./object-meta-defaults.ts";
 
 /** Options of one write. */
 export interface WriteOptions {
@@ -26,12 +35,6 @@ export function resourceKey(strategy: ResourceStrategy): string {
   return `${strategy.info.group}/${strategy.info.resource}`;
 }
 
-function apiVersionOf(strategy: ResourceStrategy): string {
-  return strategy.info.group === ""
-    ? strategy.info.version
-    : `${strategy.info.group}/${strategy.info.version}`;
-}
-
 const servicesKey = "/services";
 const namespacesKey = "/namespaces";
 const podsKey = "/pods";
@@ -48,7 +51,7 @@ export class ResourceRegistry {
   readonly #allocator: ServiceAllocator;
   readonly #logger: Logger;
   readonly #now: () => number;
-  readonly #podTimers = new Map<string, NodeJS.Timeout>();
+  readonly #podTimers: DeadlineTimers;
 
   constructor(options: {
     store: ObjectStore;
@@ -62,6 +65,7 @@ export class ResourceRegistry {
     this.#allocator = options.allocator;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#podTimers = new DeadlineTimers(this.#now);
   }
 
   /** Every served resource's strategy. */
@@ -94,7 +98,6 @@ export class ResourceRegistry {
 
   /** Stops timers (pending Pod deletions resume on the next start). */
   close(): void {
-    for (const t of this.#podTimers.values()) clearTimeout(t);
     this.#podTimers.clear();
   }
 
@@ -112,7 +115,7 @@ export class ResourceRegistry {
     options: WriteOptions = {},
   ): Promise<StoredObject> {
     const { group, resource, kind } = strategy.info;
-    const obj = this.#checkKind(strategy, structuredClone(body));
+    const obj = withKind(strategy, structuredClone(body));
     const ns = this.#ns(strategy, namespace || (obj.metadata?.namespace ?? ""));
     const meta = (obj.metadata ??= {});
     if (strategy.info.namespaced) {
@@ -148,7 +151,7 @@ export class ResourceRegistry {
     }
     if (options.dryRun) {
       tx?.rollback();
-      return this.#preview(obj);
+      return previewOf(obj);
     }
     tx?.commit();
     const { stored, committed } = this.store.put(resourceKey(strategy), obj);
@@ -167,7 +170,7 @@ export class ResourceRegistry {
     body: KubeObject,
     options: WriteOptions = {},
   ): Promise<{ stored: StoredObject; created: boolean }> {
-    const obj = this.#checkKind(strategy, structuredClone(body));
+    const obj = withKind(strategy, structuredClone(body));
     const ns = this.#ns(strategy, namespace);
     if (obj.metadata?.name !== undefined && obj.metadata.name !== name) {
       throw badRequest(
@@ -234,7 +237,7 @@ export class ResourceRegistry {
     }
     if (options.dryRun) {
       tx?.rollback();
-      return this.#preview(obj);
+      return previewOf(obj);
     }
     tx?.commit();
     m.resourceVersion = String(current.rv);
@@ -298,7 +301,7 @@ export class ResourceRegistry {
     if (options.dryRun) return current;
     const key = resourceKey(strategy);
     const finalizers = current.object.metadata?.finalizers ?? [];
-    const grace = key === podsKey ? this.#podGraceSeconds(current.object, options.gracePeriodSeconds) : 0;
+    const grace = key === podsKey ? podGracePeriodSeconds(current.object, options.gracePeriodSeconds) : 0;
     if (finalizers.length > 0 || grace > 0) {
       const obj = structuredClone(current.object);
       const meta = (obj.metadata ??= {});
@@ -328,9 +331,7 @@ export class ResourceRegistry {
       for (const s of this.#strategies.values()) {
         if (!s.info.namespaced) continue;
         for (const o of [...this.store.list(resourceKey(s), { namespace: name })]) {
-          if (resourceKey(s) === servicesKey) this.#allocator.release(o.object);
-          const r = this.store.remove(resourceKey(s), o.namespace, o.name);
-          if (r !== undefined) waits.push(r.committed);
+          waits.push(this.#remove(s, o.namespace, o.name).then(() => undefined));
         }
       }
     }
@@ -341,8 +342,7 @@ export class ResourceRegistry {
       queueMicrotask(() => this.#assignFreedLoadBalancerIP());
     }
     if (key === podsKey) {
-      clearTimeout(this.#podTimers.get(`${namespace}/${name}`));
-      this.#podTimers.delete(`${namespace}/${name}`);
+      this.#podTimers.cancel(`${namespace}/${name}`);
     }
     const removed = this.store.remove(key, namespace, name);
     if (removed === undefined) throw notFound(strategy.info.group, strategy.info.resource, name);
@@ -350,29 +350,15 @@ export class ResourceRegistry {
     return removed.stored;
   }
 
-  /** Upstream's rule: an explicit grace period wins; unscheduled or finished Pods go at once. */
-  #podGraceSeconds(pod: KubeObject, requested: number | undefined): number {
-    if (requested !== undefined) return Math.max(0, requested);
-    const spec = pod.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-    const phase = (pod.status as { phase?: string } | undefined)?.phase;
-    if ((spec?.nodeName ?? "") === "" || phase === "Succeeded" || phase === "Failed") return 0;
-    return spec?.terminationGracePeriodSeconds ?? 30;
-  }
-
   #schedulePodRemoval(namespace: string, name: string, atMs: number): void {
     const id = `${namespace}/${name}`;
-    clearTimeout(this.#podTimers.get(id));
-    const delay = Math.max(0, Math.min(atMs - this.#now(), 2 ** 31 - 1));
-    const timer = setTimeout(() => {
-      this.#podTimers.delete(id);
+    this.#podTimers.set(id, atMs, () => {
       const pods = this.#strategies.get(podsKey);
       if (pods === undefined || this.store.get(podsKey, namespace, name) === undefined) return;
       this.#remove(pods, namespace, name).catch((err: unknown) =>
-        this.#logger.warn({ pod: id, err: String(err) }, "cannot remove a Pod after its grace period"),
+        this.#logger.warn({ pod: id, err: errorMessage(err) }, "cannot remove a Pod after its grace period"),
       );
-    }, delay);
-    timer.unref();
-    this.#podTimers.set(id, timer);
+    });
   }
 
   #ns(strategy: ResourceStrategy, namespace: string): string {
@@ -390,34 +376,5 @@ export class ResourceRegistry {
         `unable to create new content in namespace ${namespace} because it is being terminated`,
       );
     }
-  }
-
-  #checkKind(strategy: ResourceStrategy, obj: KubeObject): KubeObject {
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj))
-      throw badRequest("the body must be a JSON object");
-    const { kind } = strategy.info;
-    if (obj.kind !== undefined && obj.kind !== kind) {
-      throw badRequest(`the kind of the object (${String(obj.kind)}) does not match the resource (${kind})`);
-    }
-    const apiVersion = apiVersionOf(strategy);
-    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
-      throw badRequest(
-        `the API version of the object (${String(obj.apiVersion)}) does not match the resource (${apiVersion})`,
-      );
-    }
-    // apiVersion and kind first, as kube-apiserver writes them (and `kubectl get -o yaml` shows).
-    return { apiVersion, kind, ...obj };
-  }
-
-  #preview(obj: KubeObject): StoredObject {
-    const rv = Number(obj.metadata?.resourceVersion ?? 0);
-    return {
-      key: "",
-      namespace: obj.metadata?.namespace ?? "",
-      name: obj.metadata?.name ?? "",
-      rv,
-      object: obj,
-      json: JSON.stringify(obj),
-    };
   }
 }
