@@ -102,7 +102,23 @@ function loadBindings(): Bindings | undefined {
 const b = loadBindings();
 const uvEOF = -4095;
 /** Every read of every connection lands here; the bytes are copied out before the next read. */
-const readBuffer = Buffer.allocUnsafe(128 * 1024);
+const readBufferSize = 128 * 1024;
+const readBuffer = Buffer.allocUnsafe(readBufferSize);
+/**
+ * Write buffers: a read is copied into one and written from it. A write that completes at once
+ * (the usual case) hands its buffer straight back; one the kernel could not take whole keeps it
+ * until it completes. Reusing them spares an allocation (and garbage) per read.
+ */
+const writeBuffers: Buffer[] = [];
+const maxPooledWriteBuffers = 64;
+
+function takeWriteBuffer(): Buffer {
+  return writeBuffers.pop() ?? Buffer.allocUnsafeSlow(readBufferSize);
+}
+
+function returnWriteBuffer(buffer: Buffer): void {
+  if (writeBuffers.length < maxPooledWriteBuffers) writeBuffers.push(buffer);
+}
 
 /** True when this Node exposes the handles the fast relay needs. */
 export function rawRelayAvailable(): boolean {
@@ -286,8 +302,9 @@ function relay(conn: Connection, from: TcpHandle, to: TcpHandle, toEndpoint: boo
     const n = bindings.state[bindings.kReadBytesOrError] as number;
     if (conn.closed) return;
     if (n > 0) {
-      const chunk = Buffer.allocUnsafe(n);
-      readBuffer.copy(chunk, 0, 0, n);
+      const pooled = takeWriteBuffer();
+      readBuffer.copy(pooled, 0, 0, n);
+      const chunk = pooled.subarray(0, n);
       const endpoint = conn.endpoint as RelayEndpoint;
       if (toEndpoint) endpoint.bytesToEndpoint += n;
       else endpoint.bytesFromEndpoint += n;
@@ -298,10 +315,14 @@ function relay(conn: Connection, from: TcpHandle, to: TcpHandle, toEndpoint: boo
       req.direction = direction;
       req.buffer = null;
       const err = to.writeBuffer(req, chunk);
-      if (err !== 0) return abort(conn, direction.to);
-      if (bindings.state[bindings.kLastWriteWasAsync] !== 0) {
+      if (err !== 0) {
+        returnWriteBuffer(pooled);
+        return abort(conn, direction.to);
+      }
+      if (bindings.state[bindings.kLastWriteWasAsync] === 0) returnWriteBuffer(pooled);
+      else {
         req.async = true;
-        req.buffer = chunk;
+        req.buffer = pooled;
         direction.pendingWrites++;
         if (!direction.paused) {
           direction.paused = true;
@@ -322,6 +343,7 @@ function ignoreRead(): void {}
 
 function onWriteComplete(this: WriteReq, status: number): void {
   const direction = this.direction as Direction;
+  if (this.buffer !== null) returnWriteBuffer(this.buffer as Buffer);
   this.buffer = null;
   direction.pendingWrites--;
   if (direction.conn.closed) return;
