@@ -2,16 +2,15 @@
 // concurrency, selectors, paging, the three patch types, watches, authentication, the Unix
 // socket and TLS.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { ApiServer } from "../../src/apiserver/api-server.ts";
 import { apiRequest, openWatch } from "../../src/apiserver/testing/api-client.ts";
 import { startTestApiServer, tempDir } from "../../src/apiserver/testing/test-api-server.ts";
 import { UsageError } from "../../src/errors.ts";
-import { missingRequirement, skipUnlessAvailable } from "../support/requirements.ts";
 
 /** Objects as the server returns them; the assertions say what they expect of them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -375,40 +374,17 @@ describe("embedded API server REST semantics", () => {
     }
   });
 
-  it("serves HTTPS with a certificate and key", async (t) => {
-    if (skipUnlessAvailable(t, missingRequirement({ commands: ["openssl"] }))) return;
-    const cert = join(dir.path, "tls.crt");
-    const key = join(dir.path, "tls.key");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
+  it("serves HTTPS with a certificate and key", async () => {
+    // A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2125).
+    const cert = fileURLToPath(new URL("../../src/apiserver/testing/tls/test-only.crt", import.meta.url));
+    const key = fileURLToPath(new URL("../../src/apiserver/testing/tls/test-only.key", import.meta.url));
     const secure = await startTestApiServer({ tlsCertFile: cert, tlsKeyFile: key });
     try {
       assert.match(secure.url, /^https:\/\//);
       const status = await new Promise<number>((resolve, reject) => {
         const u = new URL("/api/v1/namespaces", secure.url);
         httpsRequest(
-          { hostname: u.hostname, port: u.port, path: u.pathname, ca: execFileSync("cat", [cert]) },
+          { hostname: u.hostname, port: u.port, path: u.pathname, ca: readFileSync(cert) },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);
