@@ -375,7 +375,7 @@ describe("embedded API server REST semantics", () => {
   });
 
   it("serves HTTPS with a certificate and key", async () => {
-    // A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2125).
+    // A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2126).
     const cert = fileURLToPath(new URL("../../src/apiserver/testing/tls/test-only.crt", import.meta.url));
     const key = fileURLToPath(new URL("../../src/apiserver/testing/tls/test-only.key", import.meta.url));
     const secure = await startTestApiServer({ tlsCertFile: cert, tlsKeyFile: key });
