@@ -19,6 +19,7 @@ interface RenderFlags extends ConfigFlagValues {
   filename?: string[];
   nodeName?: string;
   ipFamily?: string;
+  serviceClusterIpRange?: string;
 }
 
 /**
@@ -43,6 +44,10 @@ export function renderCommand(): Command {
     .option(
       "--ip-family <family>",
       "IPv4 or IPv6 (default: the input's, else IPv4 plus IPv6 when a node IP is IPv6)",
+    )
+    .option(
+      "--service-cluster-ip-range <cidrs>",
+      "the cluster's Service IP ranges, e.g. 172.30.0.0/16 (default: the input's serviceCIDRs, else 10.96.0.0/12)",
     );
   addConfigOptions(cmd);
   cmd.addHelpText(
@@ -94,8 +99,11 @@ Examples:
       { config, node: baseNode },
     );
     const families = renderFamilies(flags.ipFamily, settings, applied.node.nodeIPs);
-    const serviceCIDRs =
-      settings.serviceCIDRs ?? config.apiserver.serviceClusterIPRange.split(",").map((s) => s.trim());
+    const serviceCIDRs = (
+      flags.serviceClusterIpRange !== undefined
+        ? flags.serviceClusterIpRange.split(",")
+        : (settings.serviceCIDRs ?? config.apiserver.serviceClusterIPRange.split(","))
+    ).map((s) => s.trim());
     const render = await load();
     const reported = new Set<string>();
     for (const family of families) {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { knownProxyModes } from "../../src/config/validate-config.ts";
 import { modeRenderers } from "../../src/proxy/mode-registry.ts";
+import { sortNftTransaction } from "../../src/proxy/nftables/testing/sort-nft-transaction.ts";
 import { repoRoot, runCli } from "./cli-process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kp-render-"));
@@ -69,6 +70,41 @@ describe("kproxy render", { skip: renderer === undefined ? "no mode renders yet"
       ]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(normalized(r.stdout), normalized(expected));
+    },
+  );
+
+  it(
+    "reproduces upstream's repeated-step1 dump given the settings its input file only describes",
+    { skip: modeRenderers.nftables === undefined ? "nftables does not render yet" : false },
+    async () => {
+      // This input has no `proxier:` section (its header says "same settings as nftables-overall"),
+      // so the settings come from flags, as a user comparing with upstream would pass them.
+      const input = join(repoRoot, "test/conformance/upstream/nftables-repeated-step1.input.yaml");
+      const expected = readFileSync(
+        join(repoRoot, "test/conformance/upstream/nftables-repeated-step1.expected.txt"),
+        "utf8",
+      );
+      const r = await runCli([
+        "render",
+        "--proxy-mode",
+        "nftables",
+        "--nftables-layout",
+        "upstream",
+        "--node-name",
+        "test-node",
+        "--node-ip",
+        "192.168.0.2",
+        "--cluster-cidr",
+        "10.0.0.0/8",
+        "--nodeport-addresses",
+        "192.168.0.2/32,2001:db8::1/128",
+        "--service-cluster-ip-range",
+        "172.30.0.0/16",
+        "-f",
+        input,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sortNftTransaction(r.stdout), sortNftTransaction(expected));
     },
   );
 
