@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -46,6 +46,22 @@ export interface ApiServer {
   readonly url: string;
   readonly socketPath: string | undefined;
   close(): Promise<void>;
+}
+
+/** Removes a socket left by a server that did not stop cleanly; refuses to remove anything else. */
+function removeStaleSocket(path: string): void {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) {
+    throw new UsageError(
+      `Cannot serve on the Unix socket ${path}: a file that is not a socket is in the way`,
+    );
+  }
+  rmSync(path, { force: true });
 }
 
 /** Namespaces every cluster starts with. */
@@ -150,9 +166,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     servers.push(tcp);
     await listen(tcp, address);
     const port = (tcp.address() as AddressInfo).port;
-    url = `${tls ? "https" : "http"}://${hostPort(address.host === "0.0.0.0" ? "127.0.0.1" : address.host, port)}`;
+    // Listening on every address: clients on this machine reach it through loopback.
+    const reachable = address.host === "0.0.0.0" ? "127.0.0.1" : address.host === "::" ? "::1" : address.host;
+    url = `${tls ? "https" : "http"}://${hostPort(reachable, port)}`;
     if (options.socketPath !== undefined) {
-      rmSync(options.socketPath, { force: true });
+      removeStaleSocket(options.socketPath);
       const unix = createHttpServer(
         createRequestHandler({
           registry,

@@ -338,6 +338,10 @@ describe("embedded API server REST semantics", () => {
     const res = await apiRequest<Json>({ socketPath: server.socketPath }, "GET", `${svcPath}/sel-a`);
     assert.equal(res.status, 200);
     assert.equal(res.body["metadata"].name, "sel-a");
+    const notASocket = join(dir.path, "precious.txt");
+    writeFileSync(notASocket, "keep me");
+    await assert.rejects(startTestApiServer({ socketPath: notASocket }), /not a socket is in the way/);
+    assert.equal(readFileSync(notASocket, "utf8"), "keep me");
   });
 
   it("requires a token file beyond loopback, and checks bearer tokens when it has one", async () => {
