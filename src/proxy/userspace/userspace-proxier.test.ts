@@ -127,6 +127,27 @@ describe("userspace proxier: TCP and UDP relays on loopback", () => {
     assert.deepEqual(Object.fromEntries([...seen].sort()), { dns1: 10, dns2: 10, dns3: 10 });
   });
 
+  it("a UDP session ends after its idle timeout", async () => {
+    const udp = await startUdpBackend("idle", "127.71.1.31");
+    closers.push(() => udp.close());
+    const deps = testDeps({
+      config: { userspace: { ...testDeps().config.userspace, udpIdleTimeoutMs: 300 } },
+    });
+    const { proxier: p } = await proxier(deps);
+    await p.sync(
+      syncRequest([
+        service({ name: "idle", clusterIP: svcIP(12), port, protocol: "UDP" }),
+        ...endpointSlices("idle", [{ ip: udp.ip, port: udp.port }], "UDP"),
+      ]),
+    );
+    const sessions = async (): Promise<string> =>
+      (await deps.registry.getSingleMetricAsString("kproxy_userspace_udp_sessions")).split("\n").at(-1) ?? "";
+    assert.equal(await udpRequest(svcIP(12), port, "hi"), "idle:hi");
+    assert.match(await sessions(), / 1$/);
+    await sleep(700);
+    assert.match(await sessions(), / 0$/);
+  });
+
   it("ClientIP affinity keeps a client on one endpoint until the timeout, measured from last use", async () => {
     const clock = adjustableClock();
     const { proxier: p } = await proxier(testDeps({ clock }));
