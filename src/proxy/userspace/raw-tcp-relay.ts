@@ -116,6 +116,9 @@ function takeWriteBuffer(): Buffer {
   return writeBuffers.pop() ?? Buffer.allocUnsafeSlow(readBufferSize);
 }
 
+/** A write request object free for the next write (see the write path in `relay`). */
+let spareWriteReq: WriteReq | undefined;
+
 function returnWriteBuffer(buffer: Buffer): void {
   if (writeBuffers.length < maxPooledWriteBuffers) writeBuffers.push(buffer);
 }
@@ -308,7 +311,9 @@ function relay(conn: Connection, from: TcpHandle, to: TcpHandle, toEndpoint: boo
       const endpoint = conn.endpoint as RelayEndpoint;
       if (toEndpoint) endpoint.bytesToEndpoint += n;
       else endpoint.bytesFromEndpoint += n;
-      const req = new bindings.WriteWrap();
+      // A write request the C++ side did not keep (its write completed at once) is reused.
+      const req = spareWriteReq ?? new bindings.WriteWrap();
+      spareWriteReq = undefined;
       req.handle = to;
       req.oncomplete = onWriteComplete;
       req.async = false;
@@ -319,8 +324,11 @@ function relay(conn: Connection, from: TcpHandle, to: TcpHandle, toEndpoint: boo
         returnWriteBuffer(pooled);
         return abort(conn, direction.to);
       }
-      if (bindings.state[bindings.kLastWriteWasAsync] === 0) returnWriteBuffer(pooled);
-      else {
+      if (bindings.state[bindings.kLastWriteWasAsync] === 0) {
+        returnWriteBuffer(pooled);
+        req.direction = null;
+        spareWriteReq = req;
+      } else {
         req.async = true;
         req.buffer = pooled;
         direction.pendingWrites++;
