@@ -194,3 +194,61 @@ for (const backend of ["legacy", "nft"] as const satisfies readonly IptablesBack
     });
   });
 }
+
+describe("iptables proxier with IPv6 (ip6tables)", suiteSkip(requirement), () => {
+  let ns: TestNetns;
+  after(() => ns?.delete());
+
+  it("writes and reads back IPv6 rules with both back ends, and cleans them up", async () => {
+    if (requirement !== undefined) throw new Error(`Cannot run: ${requirement}`);
+    ns = createNetns("ipt6");
+    const config: ProxyConfig = { ...defaultProxyConfig, clusterCIDRs: ["fd00:10:244::/48"] };
+    const base = syntheticState({ services: 3, endpointsPerService: 2, nodePortEvery: 1 });
+    const services = new Map(
+      [...base.services].map(([k, s], i) => [
+        k,
+        { ...s, family: "IPv6" as const, clusterIP: `fd00:10:96::${i + 1}` },
+      ]),
+    );
+    const endpoints = new Map(
+      [...base.endpoints].map(([k, eps], i) => [
+        k,
+        eps.map((e, j) => ({ ...e, ip: `fd00:10:244::${i}:${j}`, key: `[fd00:10:244::${i}:${j}]:8080` })),
+      ]),
+    );
+    const state: ProxyState = {
+      ...base,
+      family: "IPv6",
+      services,
+      endpoints,
+      node: { ...base.node, nodeIPs: ["fd00::2"], localAddresses: ["::1/128", "fd00::2/64"] },
+    };
+    for (const backend of ["legacy", "nft"] as const) {
+      const save = (): string => ns.exec(`ip6tables-${backend}-save`, []);
+      ns.exec(
+        `ip6tables-${backend}-restore`,
+        ["--noflush"],
+        "*filter\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -s fd00:99::/64 -j MASQUERADE\nCOMMIT\n",
+      );
+      const before_ = withoutSaveComments(save());
+      const proxier = await createIptablesProxierWith(
+        {
+          config,
+          executor: netnsExecutor(createExecutor(), ns.name),
+          logger: silentLogger(),
+          metrics: new Registry(),
+          clock: systemClock,
+        },
+        { backend },
+      );
+      await proxier.sync({ states: [state], full: true, changedServices: new Set() });
+      const saved = save();
+      assert.match(saved, /-j DNAT --to-destination \[fd00:10:244::1:1\]:8080$/m);
+      assert.match(saved, /--dst-type LOCAL -m comment --comment .*-j KUBE-NODEPORTS|! -d ::1\/128/);
+      const repair = formatRepairPayload(buildIptablesRuleSet(state, config, proxier.features), saved);
+      assert.equal(repair.text, "", `IPv6 rules read back unchanged; repair needed:\n${repair.text}`);
+      await proxier.cleanup();
+      assert.equal(withoutSaveComments(save()), before_);
+    }
+  });
+});

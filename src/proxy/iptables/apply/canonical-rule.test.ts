@@ -32,6 +32,11 @@ const same: [string, string][] = [
     "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
   ],
   ["-s fd00::1 -j KUBE-MARK-MASQ", "-s fd00::1/128 -j KUBE-MARK-MASQ"],
+  ["-s fd00:0:0::0:1 -j KUBE-MARK-MASQ", "-s fd00::1/128 -j KUBE-MARK-MASQ"],
+  [
+    "-m tcp -p tcp -j DNAT --to-destination [fd00:10:244::0:0]:8080",
+    "-p tcp -m tcp -j DNAT --to-destination [fd00:10:244::]:8080",
+  ],
 ];
 
 const different: [string, string][] = [

@@ -1,3 +1,5 @@
+import { canonicalIP } from "../../../model/ip.ts";
+
 /**
  * A rule spec in a form that does not depend on how it was written or printed, so that what
  * `iptables-save` prints can be compared with what kproxy renders. Covers the vocabulary kproxy
@@ -52,6 +54,14 @@ function tokenize(spec: string): Token[] {
   return tokens;
 }
 
+/** An address (or CIDR) in canonical form: IPv6 is printed compressed by the tools. */
+function address(value: string): string {
+  if (!value.includes(":")) return value;
+  const [ip = "", prefix] = value.split("/");
+  const canonical = canonicalIP(ip) ?? ip;
+  return prefix === undefined ? canonical : `${canonical}/${prefix}`;
+}
+
 function hex(value: string): string {
   const n = Number(value);
   return Number.isNaN(n) ? value : `0x${n.toString(16)}`;
@@ -71,7 +81,7 @@ function normalise(option: string, value: string): string[] {
     case "-d":
     case "--destination": {
       const short = option.startsWith("--") ? (option === "--source" ? "-s" : "-d") : option;
-      return [`${short}=${value.replace(/\/(32|128)$/, "")}`];
+      return [`${short}=${address(value.replace(/\/(32|128)$/, ""))}`];
     }
     case "--or-mark":
       return [`--set-xmark=${mark(`${value}/${value}`)}`];
@@ -97,6 +107,11 @@ function normalise(option: string, value: string): string[] {
           .sort((a, b) => ctstateOrder.indexOf(a) - ctstateOrder.indexOf(b))
           .join(",")}`,
       ];
+    case "--to-destination": {
+      // `[ip6]:port` or `ip4:port`; IPv6 printed in canonical form.
+      const m = /^\[(.+)\](:\d+)?$/.exec(value);
+      return [`${option}=${m ? `[${address(m[1] ?? "")}]${m[2] ?? ""}` : value}`];
+    }
     case "--dst-type":
     case "--src-type":
       return [`${option}=${value}`];
