@@ -13,6 +13,7 @@ import {
   startUdpBackend,
   syncRequest,
   testDeps,
+  testNode,
   udpRequest,
   type TcpBackend,
 } from "./testing/fixtures.ts";
@@ -99,6 +100,33 @@ describe("userspace proxier: TCP and UDP relays on loopback", () => {
     });
     assert.match(received.subarray(0, 5).toString(), /^web\d\n$/);
     assert.ok(received.subarray(5).equals(payload), "echoed bytes differ");
+  });
+
+  it("IPv6: TCP and UDP relays on ::1", async () => {
+    const v6 = await Promise.all(["six1", "six2"].map((n) => startTcpBackend(n, "::1")));
+    const udp6 = await startUdpBackend("six-udp", "::1");
+    closers.push(async () => {
+      for (const b of v6) await b.close();
+      await udp6.close();
+    });
+    const { proxier: p } = await proxier();
+    const v6Port = port + 2;
+    await p.sync(
+      syncRequest(
+        [
+          service({ name: "six", clusterIP: "::1", port: v6Port }),
+          ...endpointSlices(
+            "six",
+            v6.map((b) => ({ ip: b.ip, port: b.port })),
+          ),
+          service({ name: "six-udp", clusterIP: "::1", port: v6Port, protocol: "UDP" }),
+          ...endpointSlices("six-udp", [{ ip: "::1", port: udp6.port }], "UDP"),
+        ],
+        { family: "IPv6", node: { ...testNode, localAddresses: ["127.0.0.1/8", "::1/128"] } },
+      ),
+    );
+    assert.deepEqual(await counts("::1", v6Port, 4), { six1: 2, six2: 2 });
+    assert.equal(await udpRequest("::1", v6Port, "q"), "six-udp:q");
   });
 
   it("UDP datagrams reach every endpoint and the answers come back from the service address", async () => {

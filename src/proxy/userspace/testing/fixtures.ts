@@ -91,6 +91,7 @@ export function endpointSlices(
   endpoints: readonly EndpointSpec[],
   protocol: "TCP" | "UDP" = "TCP",
 ): KubernetesObject[] {
+  const addressType = endpoints[0]?.ip.includes(":") ? "IPv6" : "IPv4";
   return endpoints.map(
     (ep, i) =>
       ({
@@ -101,7 +102,7 @@ export function endpointSlices(
           name: `${serviceName}-${i}`,
           labels: { "kubernetes.io/service-name": serviceName },
         },
-        addressType: "IPv4",
+        addressType,
         ports: [{ port: ep.port, protocol }],
         endpoints: [
           {
@@ -117,9 +118,12 @@ export function endpointSlices(
 /** A full-sync request for these objects (IPv4, node `testNode`). */
 export function syncRequest(
   objects: readonly KubernetesObject[],
-  options: { full?: boolean; changed?: readonly string[]; node?: NodeInfo } = {},
+  options: { full?: boolean; changed?: readonly string[]; node?: NodeInfo; family?: "IPv4" | "IPv6" } = {},
 ): SyncRequest {
-  const { state } = proxyStateFromObjects(objects, { family: "IPv4", node: options.node ?? testNode });
+  const { state } = proxyStateFromObjects(objects, {
+    family: options.family ?? "IPv4",
+    node: options.node ?? testNode,
+  });
   return {
     states: [state],
     full: options.full ?? true,
@@ -203,7 +207,7 @@ export async function startUdpBackend(
   name: string,
   ip: string,
 ): Promise<{ name: string; ip: string; port: number; close(): Promise<void> }> {
-  const socket = createSocket("udp4");
+  const socket = createSocket(ip.includes(":") ? "udp6" : "udp4");
   socket.on("message", (msg, rinfo) => socket.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address));
   await new Promise<void>((resolve) => socket.bind(0, ip, resolve));
   return {
@@ -236,7 +240,7 @@ export function fetchName(ip: string, port: number, localAddress?: string): Prom
 /** Sends one datagram from a fresh socket and waits for the answer. */
 export function udpRequest(ip: string, port: number, payload: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket: UdpSocket = createSocket("udp4");
+    const socket: UdpSocket = createSocket(ip.includes(":") ? "udp6" : "udp4");
     const timer = setTimeout(() => {
       socket.close();
       reject(new Error(`no UDP answer from ${ip}:${port} within ${timeoutMs} ms`));
