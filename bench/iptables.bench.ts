@@ -138,7 +138,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   for (let i = 0; i < runs; i++) {
     renderFull.push(
       await timed(() => {
-        rs = buildIptablesRuleSet(state, config, features);
+        rs = buildIptablesRuleSet(state, { config, features });
         fullPayload = formatFullPayload(rs, { canary: true });
       }),
     );
@@ -153,16 +153,20 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
     const changed = { previous: base, changedServices: new Set([`bench/svc-${7 + i}`]) };
     renderPartial.push(
       await timed(() => {
-        partialBytes = formatPartialPayload(base, buildIptablesRuleSet(moved, config, features, changed), {
-          canaryProbe: true,
-        }).text.length;
+        partialBytes = formatPartialPayload(
+          base,
+          buildIptablesRuleSet(moved, { config, features, reuse: changed }),
+          {
+            canaryProbe: true,
+          },
+        ).text.length;
       }),
     );
     renderPartialUpstream.push(
       await timed(() => {
         upstreamPartialBytes = formatUpstreamPartialPayload(
           base,
-          buildIptablesRuleSet(moved, config, features, changed),
+          buildIptablesRuleSet(moved, { config, features, reuse: changed }),
         ).length;
       }),
     );
@@ -253,12 +257,16 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
     }
     // Upstream's way from the same kernel state (the proxier is not used afterwards).
     const upstreamPartial: number[] = [];
-    let previous = buildIptablesRuleSet(current, config, features);
+    let previous = buildIptablesRuleSet(current, { config, features });
     for (let i = 0; i < r; i++) {
       const next = withMovedEndpoint(current, 200 + i, 2, i + 1);
-      const nextRs = buildIptablesRuleSet(next, config, features, {
-        previous,
-        changedServices: new Set([`bench/svc-${200 + i}`]),
+      const nextRs = buildIptablesRuleSet(next, {
+        config,
+        features,
+        reuse: {
+          previous,
+          changedServices: new Set([`bench/svc-${200 + i}`]),
+        },
       });
       const t = timedRestore(nsx, backend, formatUpstreamPartialPayload(previous, nextRs));
       upstreamPartial.push(t.ms);

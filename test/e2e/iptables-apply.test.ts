@@ -71,7 +71,7 @@ for (const backend of ["legacy", "nft"] as const satisfies readonly IptablesBack
     const sync = (state: ProxyState, full: boolean, changed: string[] = []): Promise<void> =>
       proxier.sync({ states: [state], full, changedServices: new Set(changed) });
     const assertKernelHolds = (state: ProxyState): void => {
-      const repair = formatRepairPayload(buildIptablesRuleSet(state, config, features), save());
+      const repair = formatRepairPayload(buildIptablesRuleSet(state, { config, features }), save());
       assert.equal(
         repair.text,
         "",
@@ -245,7 +245,10 @@ describe("iptables proxier with IPv6 (ip6tables)", suiteSkip(requirement), () =>
       const saved = save();
       assert.match(saved, /-j DNAT --to-destination \[fd00:10:244::1:1\]:8080$/m);
       assert.match(saved, /--dst-type LOCAL -m comment --comment .*-j KUBE-NODEPORTS|! -d ::1\/128/);
-      const repair = formatRepairPayload(buildIptablesRuleSet(state, config, proxier.features), saved);
+      const repair = formatRepairPayload(
+        buildIptablesRuleSet(state, { config, features: proxier.features }),
+        saved,
+      );
       assert.equal(repair.text, "", `IPv6 rules read back unchanged; repair needed:\n${repair.text}`);
       await proxier.cleanup();
       assert.equal(withoutSaveComments(save()), before_);

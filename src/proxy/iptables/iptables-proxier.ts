@@ -101,7 +101,8 @@ export async function createIptablesProxierWith(
   // (upstream sets this sysctl at start-up when they are enabled).
   const ensureRouteLocalnet = async (state: ProxyState): Promise<void> => {
     if (routeLocalnetSet || state.family !== "IPv4") return;
-    if (!renderContext(state, deps.config, features, false).localhostNodePorts) return;
+    if (!renderContext(state, { config: deps.config, features, largeClusterMode: false }).localhostNodePorts)
+      return;
     const r = await deps.executor.run("sysctl", ["-w", "net.ipv4.conf.all.route_localnet=1"]);
     if (r.code !== 0)
       logger.warn(
@@ -116,7 +117,7 @@ export async function createIptablesProxierWith(
       await ensureRouteLocalnet(state);
       let report: FamilySyncReport;
       try {
-        report = await applier(state.family).sync(state, deps.config, features, request);
+        report = await applier(state.family).sync(state, { config: deps.config, features, ...request });
       } catch (err) {
         if (err instanceof RuleApplyError) {
           restoreFailures.inc({ ip_family: state.family });
@@ -170,7 +171,7 @@ export async function createIptablesProxierWith(
         const payload = formatCleanupPayload(saved);
         if (payload === "") continue;
         try {
-          await runRestore(deps.executor, tools, payload);
+          await runRestore(deps.executor, { tools, payload });
           logger.info({ backend: b, family }, "removed kproxy's iptables rules");
         } catch (err) {
           failures.push(`${tools.restore}: ${errorMessage(err)}`);

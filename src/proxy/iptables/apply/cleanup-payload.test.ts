@@ -18,10 +18,12 @@ function installedOver(base: string): RestoreSimulator {
   sim.apply(base);
   const rs = buildIptablesRuleSet(
     syntheticState({ services: 10, endpointsPerService: 2, nodePortEvery: 3 }),
-    defaultProxyConfig,
     {
-      randomFully: false,
-      nfacct: false,
+      config: defaultProxyConfig,
+      features: {
+        randomFully: false,
+        nfacct: false,
+      },
     },
   );
   sim.apply(formatRepairPayload(rs, sim.dump()).text);

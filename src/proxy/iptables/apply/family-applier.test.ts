@@ -37,45 +37,45 @@ const full = { full: true, changedServices: new Set<string>() };
 describe("IptablesFamilyApplier", () => {
   it("audits on the first sync, then writes differences only", async () => {
     const { applier, sim } = setup();
-    const first = await applier.sync(state, config, features, full);
+    const first = await applier.sync(state, { config, features, ...full });
     assert.equal(first.kind, "audit");
     assert.match(
       first.payload,
       /^-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES$/m,
     );
-    assert.equal(formatRepairPayload(buildIptablesRuleSet(state, config, features), sim.dump()).text, "");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(state, { config, features }), sim.dump()).text, "");
 
     const moved = withMovedEndpoint(state, 3, 1, 1);
-    const second = await applier.sync(moved, config, features, changed(["bench/svc-3"]));
+    const second = await applier.sync(moved, { config, features, ...changed(["bench/svc-3"]) });
     assert.equal(second.kind, "diff");
     assert.equal(second.servicePorts, 1);
-    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, { config, features }), sim.dump()).text, "");
 
-    const none = await applier.sync(moved, config, features, changed([]));
+    const none = await applier.sync(moved, { config, features, ...changed([]) });
     assert.equal(none.payload, "", "a partial sync without changes writes nothing");
-    const periodic = await applier.sync(moved, config, features, full);
+    const periodic = await applier.sync(moved, { config, features, ...full });
     assert.equal(periodic.kind, "diff");
     assert.match(periodic.payload, /-D KUBE-PROXY-CANARY -j RETURN/, "a full sync probes the canary");
   });
 
   it("audits again on full syncs once the audit period has passed", async () => {
     const { applier, advance } = setup();
-    await applier.sync(state, config, features, full);
+    await applier.sync(state, { config, features, ...full });
     advance(30_000);
-    assert.equal((await applier.sync(state, config, features, full)).kind, "diff");
+    assert.equal((await applier.sync(state, { config, features, ...full })).kind, "diff");
     advance(30_000);
-    assert.equal((await applier.sync(state, config, features, full)).kind, "audit");
+    assert.equal((await applier.sync(state, { config, features, ...full })).kind, "audit");
   });
 
   it("repairs everything after someone flushed the tables", async () => {
     const { applier, sim } = setup();
-    await applier.sync(state, config, features, full);
+    await applier.sync(state, { config, features, ...full });
     sim.apply("*nat\n-F KUBE-PROXY-CANARY\n-F KUBE-SERVICES\nCOMMIT\n");
     const moved = withMovedEndpoint(state, 4, 0, 1);
-    const report = await applier.sync(moved, config, features, changed(["bench/svc-4"]));
+    const report = await applier.sync(moved, { config, features, ...changed(["bench/svc-4"]) });
     assert.equal(report.canaryTripped, true);
     assert.equal(report.kind, "audit");
-    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, { config, features }), sim.dump()).text, "");
   });
 
   it("keeps the previous rules when a restore fails, and audits on the next sync", async () => {
@@ -83,28 +83,31 @@ describe("IptablesFamilyApplier", () => {
     const { applier, sim } = setup((p) =>
       fail ? p.replace(/COMMIT\n$/, "-A NO-SUCH-CHAIN -j RETURN\nCOMMIT\n") : p,
     );
-    await applier.sync(state, config, features, full);
+    await applier.sync(state, { config, features, ...full });
     const before = sim.dump();
     fail = true;
     const moved = withMovedEndpoint(state, 2, 2, 1);
-    await assert.rejects(applier.sync(moved, config, features, changed(["bench/svc-2"])), (err: unknown) => {
-      assert.ok(err instanceof RuleApplyError);
-      assert.deepEqual(err.failingLines, ["-A NO-SUCH-CHAIN -j RETURN"]);
-      return true;
-    });
+    await assert.rejects(
+      applier.sync(moved, { config, features, ...changed(["bench/svc-2"]) }),
+      (err: unknown) => {
+        assert.ok(err instanceof RuleApplyError);
+        assert.deepEqual(err.failingLines, ["-A NO-SUCH-CHAIN -j RETURN"]);
+        return true;
+      },
+    );
     assert.equal(sim.dump(), before);
     fail = false;
-    const retry = await applier.sync(moved, config, features, full);
+    const retry = await applier.sync(moved, { config, features, ...full });
     assert.equal(retry.kind, "audit");
-    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, { config, features }), sim.dump()).text, "");
   });
 
   it("can write partial syncs upstream's way, for benchmarks", async () => {
     const { applier, sim } = setup(undefined, "upstream");
-    await applier.sync(state, config, features, full);
+    await applier.sync(state, { config, features, ...full });
     const moved = withMovedEndpoint(state, 3, 1, 1);
-    const report = await applier.sync(moved, config, features, changed(["bench/svc-3"]));
+    const report = await applier.sync(moved, { config, features, ...changed(["bench/svc-3"]) });
     assert.match(report.payload, /^:KUBE-SERVICES - \[0:0\]$/m);
-    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, config, features), sim.dump()).text, "");
+    assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, { config, features }), sim.dump()).text, "");
   });
 });

@@ -92,20 +92,23 @@ export class IptablesFamilyApplier {
 
   async sync(
     state: ProxyState,
-    config: ProxyConfig,
-    features: KernelFeatures,
-    request: { readonly full: boolean; readonly changedServices: ReadonlySet<string> },
+    request: {
+      readonly config: ProxyConfig;
+      readonly features: KernelFeatures;
+      readonly full: boolean;
+      readonly changedServices: ReadonlySet<string>;
+    },
   ): Promise<FamilySyncReport> {
+    const { config, features } = request;
     const start = performance.now();
     const previous = this.#applied;
-    const desired = buildIptablesRuleSet(
-      state,
+    const desired = buildIptablesRuleSet(state, {
       config,
       features,
-      previous !== undefined && !request.full
-        ? { previous, changedServices: request.changedServices }
-        : undefined,
-    );
+      ...(previous !== undefined && !request.full
+        ? { reuse: { previous, changedServices: request.changedServices } }
+        : {}),
+    });
     const auditPeriod = this.#o.auditPeriodMs ?? 3_600_000;
     const auditDue =
       this.#needsAudit ||
@@ -136,7 +139,11 @@ export class IptablesFamilyApplier {
       };
     }
     try {
-      const restore = await runRestore(this.#o.executor, this.#o.tools, text, this.#restoreOptions());
+      const restore = await runRestore(this.#o.executor, {
+        tools: this.#o.tools,
+        payload: text,
+        ...this.#restoreOptions(),
+      });
       this.#applied = desired;
       return {
         kind: "diff",
@@ -173,7 +180,11 @@ export class IptablesFamilyApplier {
     const restore =
       repair.text === ""
         ? undefined
-        : await runRestore(this.#o.executor, this.#o.tools, repair.text, this.#restoreOptions());
+        : await runRestore(this.#o.executor, {
+            tools: this.#o.tools,
+            payload: repair.text,
+            ...this.#restoreOptions(),
+          });
     this.#applied = desired;
     this.#needsAudit = false;
     this.#lastAuditAt = this.#o.clock.now();

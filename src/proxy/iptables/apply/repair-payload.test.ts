@@ -11,7 +11,7 @@ import { formatRepairPayload } from "./repair-payload.ts";
 const config = { ...defaultProxyConfig, clusterCIDRs: ["10.244.0.0/16"] };
 const features = { randomFully: true, nfacct: false };
 const state = syntheticState({ services: 20, endpointsPerService: 2, nodePortEvery: 4 });
-const rs = buildIptablesRuleSet(state, config, features);
+const rs = buildIptablesRuleSet(state, { config, features });
 const builtins =
   "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n" +
   "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n";

@@ -39,11 +39,10 @@ describe("runRestore", () => {
   it("runs --noflush with the payload on stdin and reports the failing line", async () => {
     const calls: { file: string; args: readonly string[]; options?: ExecOptions }[] = [];
     const payload = "*nat\n:KUBE-X - [0:0]\n-A KUBE-X -m nosuch -j RETURN\nCOMMIT\n";
-    const err = await runRestore(
-      fakeExecutor(2, "Error occurred at line: 3", calls),
-      iptablesTools("legacy", "IPv4"),
+    const err = await runRestore(fakeExecutor(2, "Error occurred at line: 3", calls), {
+      tools: iptablesTools("legacy", "IPv4"),
       payload,
-    ).then(
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -62,17 +61,19 @@ describe("runRestore", () => {
       ["legacy", false],
     ] as const) {
       const calls: { file: string; args: readonly string[]; options?: ExecOptions }[] = [];
-      const r = await runRestore(fakeExecutor(0, "", calls), iptablesTools(backend, "IPv6"), big);
+      const r = await runRestore(fakeExecutor(0, "", calls), {
+        tools: iptablesTools(backend, "IPv6"),
+        payload: big,
+      });
       assert.equal(r.wholeTableCache, expectZ);
       assert.equal(calls[0]?.file, `ip6tables-${backend}-restore`);
       assert.equal(calls[0]?.options?.input?.startsWith("*nat\n-Z\n"), expectZ);
     }
     const calls: { file: string; args: readonly string[]; options?: ExecOptions }[] = [];
-    await runRestore(
-      fakeExecutor(0, "", calls),
-      iptablesTools("nft", "IPv4"),
-      "*nat\n:KUBE-A - [0:0]\nCOMMIT\n",
-    );
+    await runRestore(fakeExecutor(0, "", calls), {
+      tools: iptablesTools("nft", "IPv4"),
+      payload: "*nat\n:KUBE-A - [0:0]\nCOMMIT\n",
+    });
     assert.equal(
       calls[0]?.options?.input,
       "*nat\n:KUBE-A - [0:0]\nCOMMIT\n",

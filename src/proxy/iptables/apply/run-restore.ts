@@ -53,11 +53,11 @@ export interface RestoreOptions {
  */
 export async function runRestore(
   executor: Executor,
-  tools: IptablesTools,
-  payload: string,
-  options: RestoreOptions = {},
+  options: RestoreOptions & { readonly tools: IptablesTools; readonly payload: string },
 ): Promise<RestoreResult> {
-  if (options.transformPayload !== undefined) payload = options.transformPayload(payload);
+  const tools = options.tools;
+  const payload =
+    options.transformPayload === undefined ? options.payload : options.transformPayload(options.payload);
   const wholeTableCache =
     tools.backend === "nft" && countChainDeclarations(payload, nftChainListThreshold) > nftChainListThreshold;
   const input = wholeTableCache ? withWholeTableCache(payload) : payload;

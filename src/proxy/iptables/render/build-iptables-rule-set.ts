@@ -21,13 +21,16 @@ export interface RuleSetReuse {
  */
 export function buildIptablesRuleSet(
   state: ProxyState,
-  config: ProxyConfig,
-  features: KernelFeatures,
-  reuse?: RuleSetReuse,
+  options: { readonly config: ProxyConfig; readonly features: KernelFeatures; readonly reuse?: RuleSetReuse },
 ): IptablesRuleSet {
+  const { config, features, reuse } = options;
   let totalEndpoints = 0;
   for (const key of state.services.keys()) totalEndpoints += state.endpoints.get(key)?.length ?? 0;
-  const ctx = renderContext(state, config, features, totalEndpoints > largeClusterEndpointsThreshold);
+  const ctx = renderContext(state, {
+    config,
+    features,
+    largeClusterMode: totalEndpoints > largeClusterEndpointsThreshold,
+  });
   const key = contextKey(ctx);
   const previous = reuse !== undefined && reuse.previous.contextKey === key ? reuse.previous : undefined;
 
@@ -40,7 +43,10 @@ export function buildIptablesRuleSet(
       services.set(portKey, old);
       continue;
     }
-    services.set(portKey, servicePortRules(svc, state.endpoints.get(portKey) ?? [], ctx));
+    services.set(
+      portKey,
+      servicePortRules(svc, { endpoints: state.endpoints.get(portKey) ?? [], context: ctx }),
+    );
   }
   return {
     family: state.family,

@@ -57,10 +57,13 @@ function endpointComment(text: string, largeClusterMode: boolean): string {
  */
 export function serviceToEndpointRules(
   svc: ServicePort,
-  chain: string,
-  endpoints: readonly Endpoint[],
-  largeClusterMode: boolean,
+  where: {
+    readonly chain: string;
+    readonly endpoints: readonly Endpoint[];
+    readonly largeClusterMode: boolean;
+  },
 ): string {
+  const { chain, endpoints, largeClusterMode } = where;
   let out = "";
   if (svc.stickyMaxAgeSeconds > 0) {
     for (const ep of endpoints) {
@@ -86,10 +89,9 @@ export function serviceToEndpointRules(
  */
 export function endpointChainRules(
   svc: ServicePort,
-  chain: string,
-  ep: Endpoint,
-  largeClusterMode: boolean,
+  where: { readonly chain: string; readonly endpoint: Endpoint; readonly largeClusterMode: boolean },
 ): string {
+  const { chain, endpoint: ep, largeClusterMode } = where;
   const comment = endpointComment(svc.key, largeClusterMode);
   const proto = svc.protocol.toLowerCase();
   const affinity = svc.stickyMaxAgeSeconds > 0 ? `-m recent --name ${chain} --set ` : "";

@@ -17,9 +17,9 @@ export interface LocalTrafficDetector {
 /** Builds the detector of one IP family from `detectLocalMode` and its inputs. */
 export function localTrafficDetector(
   config: ProxyConfig,
-  node: NodeInfo,
-  family: IPFamily,
+  where: { readonly node: NodeInfo; readonly family: IPFamily },
 ): LocalTrafficDetector | undefined {
+  const { node, family } = where;
   const byCIDR = (cidrs: readonly string[]): LocalTrafficDetector | undefined => {
     // Upstream takes one CIDR per family (the first), even when more are configured.
     const cidr = cidrs.map((c) => c.trim()).find((c) => cidrFamilyOf(c) === family);

@@ -19,9 +19,9 @@ export interface NodePortAddresses {
  */
 export function nodePortAddresses(
   configured: readonly string[],
-  node: NodeInfo,
-  family: IPFamily,
+  where: { readonly node: NodeInfo; readonly family: IPFamily },
 ): NodePortAddresses {
+  const { node, family } = where;
   const cidrs: string[] = [];
   for (const raw of configured) {
     const entry = raw.trim();

@@ -37,18 +37,21 @@ export interface RenderContext {
 /** Derives the render context of a state's family. */
 export function renderContext(
   state: ProxyState,
-  config: ProxyConfig,
-  features: KernelFeatures,
-  largeClusterMode: boolean,
+  options: {
+    readonly config: ProxyConfig;
+    readonly features: KernelFeatures;
+    readonly largeClusterMode: boolean;
+  },
 ): RenderContext {
+  const { config, features, largeClusterMode } = options;
   const family = state.family;
-  const npa = nodePortAddresses(config.nodePortAddresses, state.node, family);
+  const npa = nodePortAddresses(config.nodePortAddresses, { node: state.node, family });
   return {
     family,
     nodeName: state.node.name,
     nodeZone: nodeZone(state.node),
     nodeIP: state.node.nodeIPs.find((ip) => ipFamilyOf(ip) === family),
-    detector: localTrafficDetector(config, state.node, family),
+    detector: localTrafficDetector(config, { node: state.node, family }),
     masqueradeAll: config.iptables.masqueradeAll,
     masqueradeMark: masqueradeMark(config.iptables.masqueradeBit),
     localhostNodePorts: family === "IPv4" && config.iptables.localhostNodePorts && npa.containsIPv4Loopback,

@@ -53,4 +53,4 @@ export function formatFullPayload(rs: IptablesRuleSet, options: FullPayloadOptio
  * upstream's chain names, layout and rule text. Pure.
  */
 export const renderIptables: ModeRenderer = (state, config, features) =>
-  formatFullPayload(buildIptablesRuleSet(state, config, features));
+  formatFullPayload(buildIptablesRuleSet(state, { config, features }));

@@ -17,10 +17,14 @@ const features: KernelFeatures = { randomFully: true, nfacct: false };
 
 /** Applies full(prev) then partial(prev→next) and checks the result equals full(next). */
 function assertPartialEqualsFull(prevState: ProxyState, nextState: ProxyState, changed: string[]): string {
-  const prev = buildIptablesRuleSet(prevState, config, features);
-  const next = buildIptablesRuleSet(nextState, config, features, {
-    previous: prev,
-    changedServices: new Set(changed),
+  const prev = buildIptablesRuleSet(prevState, { config, features });
+  const next = buildIptablesRuleSet(nextState, {
+    config,
+    features,
+    reuse: {
+      previous: prev,
+      changedServices: new Set(changed),
+    },
   });
   const sim = new RestoreSimulator();
   sim.apply(formatFullPayload(prev, { canary: true }));
@@ -41,10 +45,14 @@ describe("formatPartialPayload", () => {
     const moved = withMovedEndpoint(base, 123, 4, 1);
     const changed = syntheticServicePort(123);
     const text = assertPartialEqualsFull(base, moved, [changed.serviceKey]);
-    const prev = buildIptablesRuleSet(base, config, features);
-    const next = buildIptablesRuleSet(moved, config, features, {
-      previous: prev,
-      changedServices: new Set([changed.serviceKey]),
+    const prev = buildIptablesRuleSet(base, { config, features });
+    const next = buildIptablesRuleSet(moved, {
+      config,
+      features,
+      reuse: {
+        previous: prev,
+        changedServices: new Set([changed.serviceKey]),
+      },
     });
     const partial = formatPartialPayload(prev, next);
     assert.deepEqual(partial.servicePorts, [changed.key]);
@@ -105,8 +113,8 @@ describe("formatPartialPayload", () => {
   });
 
   it("writes nothing but the canary probe when nothing changed", () => {
-    const prev = buildIptablesRuleSet(base, config, features);
-    const next = buildIptablesRuleSet(base, config, features);
+    const prev = buildIptablesRuleSet(base, { config, features });
+    const next = buildIptablesRuleSet(base, { config, features });
     assert.equal(formatPartialPayload(prev, next).text, "");
     assert.equal(
       formatPartialPayload(prev, next, { canaryProbe: true }).text,
@@ -116,11 +124,11 @@ describe("formatPartialPayload", () => {
   });
 
   it("fails the probe when someone flushed the table", () => {
-    const prev = buildIptablesRuleSet(base, config, features);
+    const prev = buildIptablesRuleSet(base, { config, features });
     const sim = new RestoreSimulator();
     sim.apply(formatFullPayload(prev, { canary: true }));
     sim.apply("*nat\n-F KUBE-PROXY-CANARY\nCOMMIT\n");
-    const next = buildIptablesRuleSet(withMovedEndpoint(base, 1, 1, 1), config, features);
+    const next = buildIptablesRuleSet(withMovedEndpoint(base, 1, 1, 1), { config, features });
     assert.throws(
       () => sim.apply(formatPartialPayload(prev, next, { canaryProbe: true }).text),
       /line \d+ failed/,
@@ -128,15 +136,18 @@ describe("formatPartialPayload", () => {
   });
 
   it("needs a full sync when the context changes (e.g. large-cluster mode or configuration)", () => {
-    const prev = buildIptablesRuleSet(base, config, features);
-    const other = buildIptablesRuleSet(base, { ...config, clusterCIDRs: ["10.0.0.0/8"] }, features);
+    const prev = buildIptablesRuleSet(base, { config, features });
+    const other = buildIptablesRuleSet(base, {
+      config: { ...config, clusterCIDRs: ["10.0.0.0/8"] },
+      features,
+    });
     assert.equal(partialSyncPossible(prev, other), false);
     assert.throws(() => formatPartialPayload(prev, other), /full sync/);
     const small = syntheticState({ services: 50, endpointsPerService: 10 });
     assert.equal(
       partialSyncPossible(
-        buildIptablesRuleSet(small, config, features),
-        buildIptablesRuleSet(base, config, features),
+        buildIptablesRuleSet(small, { config, features }),
+        buildIptablesRuleSet(base, { config, features }),
       ),
       false,
       "crossing 1,000 endpoints changes the comments of every endpoint rule",
@@ -144,10 +155,14 @@ describe("formatPartialPayload", () => {
   });
 
   it("reuses unchanged services by reference", () => {
-    const prev = buildIptablesRuleSet(base, config, features);
-    const next = buildIptablesRuleSet(withMovedEndpoint(base, 5, 0, 1), config, features, {
-      previous: prev,
-      changedServices: new Set(["bench/svc-5"]),
+    const prev = buildIptablesRuleSet(base, { config, features });
+    const next = buildIptablesRuleSet(withMovedEndpoint(base, 5, 0, 1), {
+      config,
+      features,
+      reuse: {
+        previous: prev,
+        changedServices: new Set(["bench/svc-5"]),
+      },
     });
     const key = syntheticServicePort(6).key;
     assert.equal(next.services.get(key), prev.services.get(key));
@@ -162,10 +177,14 @@ describe("formatUpstreamPartialPayload (the benchmark's reference)", () => {
   it("rewrites KUBE-SERVICES in full, and reaches the same state", () => {
     const base = syntheticState({ services: 200, endpointsPerService: 3, nodePortEvery: 10 });
     const moved = withMovedEndpoint(base, 20, 1, 1);
-    const prev = buildIptablesRuleSet(base, config, features);
-    const next = buildIptablesRuleSet(moved, config, features, {
-      previous: prev,
-      changedServices: new Set(["bench/svc-20"]),
+    const prev = buildIptablesRuleSet(base, { config, features });
+    const next = buildIptablesRuleSet(moved, {
+      config,
+      features,
+      reuse: {
+        previous: prev,
+        changedServices: new Set(["bench/svc-20"]),
+      },
     });
     const text = formatUpstreamPartialPayload(prev, next);
     assert.match(text, /^:KUBE-SERVICES - \[0:0\]$/m);

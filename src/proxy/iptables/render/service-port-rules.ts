@@ -44,9 +44,9 @@ function cidrText(cidr: string): string {
  */
 export function servicePortRules(
   svc: ServicePort,
-  endpoints: readonly Endpoint[],
-  ctx: RenderContext,
+  inputs: { readonly endpoints: readonly Endpoint[]; readonly context: RenderContext },
 ): ServicePortRules {
+  const { endpoints, context: ctx } = inputs;
   const name = svc.key;
   const proto = svc.protocol.toLowerCase();
   const match = `-m ${proto} -p ${proto}`;
@@ -244,19 +244,32 @@ export function servicePortRules(
     const masq = internalPolicyChain === names.cluster ? internalMasquerade : "";
     append(
       names.cluster,
-      masq + serviceToEndpointRules(svc, names.cluster, clusterEndpoints, ctx.largeClusterMode),
+      masq +
+        serviceToEndpointRules(svc, {
+          chain: names.cluster,
+          endpoints: clusterEndpoints,
+          largeClusterMode: ctx.largeClusterMode,
+        }),
     );
   }
   if (usesLocalPolicyChain) {
     const masq = internalPolicyChain === names.local ? internalMasquerade : "";
     append(
       names.local,
-      masq + serviceToEndpointRules(svc, names.local, localEndpoints, ctx.largeClusterMode),
+      masq +
+        serviceToEndpointRules(svc, {
+          chain: names.local,
+          endpoints: localEndpoints,
+          largeClusterMode: ctx.largeClusterMode,
+        }),
     );
   }
   for (const ep of allReachableEndpoints) {
     const sep = cachedEndpointChainName(svc, ep);
-    append(sep, endpointChainRules(svc, sep, ep, ctx.largeClusterMode));
+    append(
+      sep,
+      endpointChainRules(svc, { chain: sep, endpoint: ep, largeClusterMode: ctx.largeClusterMode }),
+    );
   }
 
   const chains = new Map<string, string>();
