@@ -6,8 +6,11 @@ import { portalChains, portalJumps } from "./portal-rules.ts";
 
 /** Writes and removes the portal rules of one IP family; the only side effect on netfilter. */
 export interface PortalApplier {
-  /** Writes the payload with one `iptables-restore --noflush` (skipped when unchanged). */
-  apply(payload: string): Promise<void>;
+  /**
+   * Writes the payload with one `iptables-restore --noflush`, skipped when unchanged unless
+   * `force` (full syncs re-assert the rules and jumps, in case someone flushed them).
+   */
+  apply(payload: string, force?: boolean): Promise<void>;
   /** Removes the jumps and kproxy's portal chains; safe when nothing is installed. */
   cleanup(): Promise<void>;
 }
@@ -43,8 +46,9 @@ export function createPortalApplier(executor: Executor, family: IPFamily, logger
   }
 
   return {
-    async apply(payload) {
-      if (payload === written && jumpsEnsured) return;
+    async apply(payload, force = false) {
+      if (payload === written && jumpsEnsured && !force) return;
+      if (force) jumpsEnsured = false;
       // Chains first (the restore declares them), then the jumps that need them to exist.
       const result = await executor.run(restore, ["-w", "--noflush"], { input: payload });
       if (result.code !== 0) {

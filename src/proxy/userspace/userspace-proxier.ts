@@ -160,7 +160,7 @@ export async function createUserspaceProxierWith(
         if (list.length === 0 && !writtenPortals.has(family)) continue;
         const payload = renderPortalRules(list);
         if (writtenPortals.get(family) === payload && !request.full) continue;
-        await applierFor(family).apply(payload);
+        await applierFor(family).apply(payload, request.full);
         writtenPortals.set(family, payload);
       }
     }
