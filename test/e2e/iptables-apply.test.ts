@@ -82,7 +82,7 @@ for (const backend of ["legacy", "nft"] as const satisfies readonly IptablesBack
     before(async () => {
       if (requirement !== undefined) throw new Error(`Cannot run: ${requirement}`);
       ns = createNetns("ipt");
-      ns.exec(`iptables-${backend}-restore`, ["--noflush"], userRules);
+      ns.exec(`iptables-${backend}-restore`, ["--noflush", "-w", "60"], userRules);
       before_ = withoutSaveComments(save());
       proxier = await createIptablesProxierWith(
         {
@@ -148,16 +148,16 @@ for (const backend of ["legacy", "nft"] as const satisfies readonly IptablesBack
       assertKernelHolds(moved);
 
       // Someone flushes both tables: the next sync notices through the canary and restores all.
-      ns.exec(`iptables-${backend}`, ["-t", "nat", "-F"]);
-      ns.exec(`iptables-${backend}`, ["-t", "filter", "-F"]);
+      ns.exec(`iptables-${backend}`, ["-w", "60", "-t", "nat", "-F"]);
+      ns.exec(`iptables-${backend}`, ["-w", "60", "-t", "filter", "-F"]);
       const again = withMovedEndpoint(moved, 7, 0, 1);
       await sync(again, false, ["bench/svc-7"]);
       assert.equal(proxier.lastReports.get("IPv4")?.canaryTripped, true);
       assert.equal(proxier.lastReports.get("IPv4")?.kind, "audit");
       assertKernelHolds(again);
       // A flush with deleted chains, followed by a periodic full sync without changes.
-      ns.exec(`iptables-${backend}`, ["-t", "nat", "-F"]);
-      ns.exec(`iptables-${backend}`, ["-t", "nat", "-X"]);
+      ns.exec(`iptables-${backend}`, ["-w", "60", "-t", "nat", "-F"]);
+      ns.exec(`iptables-${backend}`, ["-w", "60", "-t", "nat", "-X"]);
       await sync(again, true);
       assert.equal(proxier.lastReports.get("IPv4")?.canaryTripped, true);
       assertKernelHolds(again);
@@ -167,7 +167,7 @@ for (const backend of ["legacy", "nft"] as const satisfies readonly IptablesBack
       // The user's rules were flushed by the test above; put them back as they were.
       ns.exec(
         `iptables-${backend}-restore`,
-        ["--noflush"],
+        ["--noflush", "-w", "60"],
         userRules
           .replace("*filter\n", "*filter\n-F INPUT\n-F FORWARD\n-F OUTPUT\n-F USER-CHAIN\n")
           .replace("*nat\n", "*nat\n-F POSTROUTING\n"),
@@ -227,7 +227,7 @@ describe("iptables proxier with IPv6 (ip6tables)", suiteSkip(requirement), () =>
       const save = (): string => ns.exec(`ip6tables-${backend}-save`, []);
       ns.exec(
         `ip6tables-${backend}-restore`,
-        ["--noflush"],
+        ["--noflush", "-w", "60"],
         "*filter\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -s fd00:99::/64 -j MASQUERADE\nCOMMIT\n",
       );
       const before_ = withoutSaveComments(save());

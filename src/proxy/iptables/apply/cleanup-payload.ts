@@ -65,7 +65,7 @@ export function formatCleanupPayload(saved: string): string {
     if (deletes.length + chains.length === 0) continue;
     out.push(`*${table.name}\n`);
     for (const chain of chains) out.push(`:${chain} - [0:0]\n`);
-    out.push(...deletes);
+    for (const line of deletes) out.push(line);
     for (const chain of chains) if (!referenced.has(chain)) out.push(`-X ${chain}\n`);
     out.push("COMMIT\n");
   }

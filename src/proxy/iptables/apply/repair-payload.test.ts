@@ -79,3 +79,14 @@ describe("formatRepairPayload", () => {
     );
   });
 });
+
+describe("formatRepairPayload at scale", () => {
+  it("writes 140,000+ chains on a first sync (no argument-count limits)", () => {
+    const big = buildIptablesRuleSet(syntheticState({ services: 13_000, endpointsPerService: 10 }), {
+      config,
+      features,
+    });
+    const repair = formatRepairPayload(big, builtins);
+    assert.ok(repair.writtenChains.length > 140_000, `${repair.writtenChains.length} chains`);
+  });
+});

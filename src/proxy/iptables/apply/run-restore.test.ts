@@ -50,7 +50,7 @@ describe("runRestore", () => {
     assert.deepEqual(err.failingLines, ["-A KUBE-X -m nosuch -j RETURN"]);
     assert.match(err.message, /Cannot apply rules with iptables-legacy-restore --noflush/);
     assert.equal(calls[0]?.file, "iptables-legacy-restore");
-    assert.deepEqual(calls[0]?.args, ["--noflush", "-w", "5"]);
+    assert.deepEqual(calls[0]?.args, ["--noflush", "-w", "60"]);
     assert.equal(calls[0]?.options?.input, payload);
   });
 

@@ -26,6 +26,9 @@ function countChainDeclarations(payload: string, limit: number): number {
   return n;
 }
 
+/** How long a restore waits for the xtables lock. */
+export const xtablesLockWaitSeconds = 60;
+
 /** The 1-based line number iptables-restore names in its error output, if any. */
 export function failedLineNumber(stderr: string): number | undefined {
   const m = /line:? (\d+)(?: failed)?/.exec(stderr);
@@ -61,8 +64,10 @@ export async function runRestore(
   const wholeTableCache =
     tools.backend === "nft" && countChainDeclarations(payload, nftChainListThreshold) > nftChainListThreshold;
   const input = wholeTableCache ? withWholeTableCache(payload) : payload;
-  // -w: wait for the xtables lock (legacy) instead of failing when another tool holds it.
-  const args = ["--noflush", "-w", "5"];
+  // -w: wait for the xtables lock instead of failing while another tool holds it. The lock is one
+  // file for the whole host (every network namespace), and a legacy restore of a large table
+  // holds it for seconds; upstream's 5 s is too short next to such writers.
+  const args = ["--noflush", "-w", String(xtablesLockWaitSeconds)];
   const start = performance.now();
   const r = await executor.run(tools.restore, args, { input, timeoutMs: options.timeoutMs ?? 600_000 });
   const ms = performance.now() - start;

@@ -143,7 +143,10 @@ export function formatPartialPayload(
   if (filterBody || probe) {
     out.push("*filter\n");
     if (probe) out.push(canaryLines);
-    out.push(...edits.filter.deletes, ...edits.filter.adds, "COMMIT\n");
+    // Loops, not spreads: a sync may carry more lines than a call's arguments may be.
+    for (const line of edits.filter.deletes) out.push(line);
+    for (const line of edits.filter.adds) out.push(line);
+    out.push("COMMIT\n");
   }
   if (natBody || probe) {
     out.push("*nat\n");
@@ -151,9 +154,9 @@ export function formatPartialPayload(
     for (const chain of deleted) out.push(`:${chain} - [0:0]\n`);
     if (probe) out.push(canaryLines);
     // Old dispatch rules go first: they may jump to chains deleted below.
-    out.push(...edits.nat.deletes);
+    for (const line of edits.nat.deletes) out.push(line);
     for (const text of written.values()) out.push(text);
-    out.push(...edits.nat.adds);
+    for (const line of edits.nat.adds) out.push(line);
     for (const chain of deleted) out.push(`-X ${chain}\n`);
     out.push("COMMIT\n");
   }

@@ -41,7 +41,7 @@ export function sortIptablesRules(text: string): string {
           })
           .map((r) => r.line);
       }
-      out.push(...rules);
+      for (const rule of rules) out.push(rule);
     }
     out.push("COMMIT");
   }

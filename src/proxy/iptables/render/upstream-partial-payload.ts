@@ -16,7 +16,7 @@ export function formatUpstreamPartialPayload(previous: IptablesRuleSet, next: Ip
     for (const chain of old?.chains.keys() ?? []) if (!cur.chains.has(chain)) stale.push(chain);
   }
   for (const [key, old] of previous.services) {
-    if (!next.services.has(key)) stale.push(...old.chains.keys());
+    if (!next.services.has(key)) for (const chain of old.chains.keys()) stale.push(chain);
   }
   const out: string[] = ["*filter\n"];
   for (const chain of next.filterChains) out.push(`:${chain} - [0:0]\n`);
