@@ -1,11 +1,14 @@
-// The userspace relays behind portal rules, in network namespaces: a Service IP that no interface
-// owns works from a client in another namespace (PREROUTING) and from the node itself (OUTPUT);
+// `kproxy run --proxy-mode userspace` inside a node network namespace, with its embedded API
+// server: a Service IP that no interface owns works through the portal rules from a client in
+// another namespace (PREROUTING) and from the node itself (OUTPUT);
 // NodePort with externalTrafficPolicy Local, an external IP, and load-balancer IPs with source
 // ranges behave as specified. Everything lives in namespaces this test creates and removes.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { stringify } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +22,10 @@ const requirement = missingRequirement({
   commands: ["ip", "iptables", "iptables-restore", "iptables-save"],
 });
 const executor = createExecutor();
-const nodeScript = fileURLToPath(new URL("../../src/proxy/userspace/testing/netns-node.ts", import.meta.url));
+const backendScript = fileURLToPath(
+  new URL("../../src/proxy/userspace/testing/netns-backends.ts", import.meta.url),
+);
+const mainScript = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const clientScript = fileURLToPath(
   new URL("../../src/proxy/userspace/testing/netns-client.ts", import.meta.url),
 );
@@ -47,6 +53,35 @@ async function client(
   return JSON.parse(out) as string[];
 }
 
+/** Starts `node ARGS` in the node namespace and waits for `readyText` on its stdout. */
+function startInNode(what: string, args: string[], readyText: string): Promise<ChildProcess> {
+  const child = spawn("ip", ["netns", "exec", nodeNs, process.execPath, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, KPROXY_LOG_LEVEL: "warn" },
+  });
+  let out = "";
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} not ready in 30 s: ${out}`)), 30_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(readyText)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${what} exited with ${code}: ${out}`)));
+  });
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
 function tally(names: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const n of names) out[n] = (out[n] ?? 0) + 1;
@@ -55,6 +90,7 @@ function tally(names: readonly string[]): Record<string, number> {
 
 describe("userspace portals in network namespaces", suiteSkip(requirement), () => {
   let node: ChildProcess | undefined;
+  let backends: ChildProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), "kp-us-portal-"));
 
   before(async () => {
@@ -74,39 +110,51 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
     // A node has a default route; without one, its own connections to a Service IP fail routing
     // before the OUTPUT portal can redirect them.
     await ip(["-n", nodeNs, "route", "add", "default", "via", "10.77.0.2"]);
-    const input = {
-      node: { name: "node-a", ip: "10.77.0.1", localAddresses: ["127.0.0.1/8", "10.77.0.1/24"] },
-      services: [
-        service({ name: "web", clusterIP: "172.30.77.10", port: 80 }),
-        service({ name: "dns", clusterIP: "172.30.77.10", port: 53, protocol: "UDP" }),
-        service({
-          name: "local",
-          clusterIP: "172.30.77.11",
-          port: 80,
-          type: "NodePort",
-          nodePort: 30080,
-          externalTrafficPolicy: "Local",
-        }),
-        service({ name: "ext", clusterIP: "172.30.77.12", port: 80, externalIPs: ["172.30.77.20"] }),
+    const lb = (obj: KubernetesObject, ip: string): KubernetesObject => {
+      // The API server allocates load-balancer IPs; spec.loadBalancerIP asks for a given one.
+      const o = obj as KubernetesObject & { spec: Record<string, unknown>; status?: unknown };
+      delete o.status;
+      o.spec["loadBalancerIP"] = ip;
+      return o;
+    };
+    const services = [
+      service({ name: "web", clusterIP: "172.30.77.10", port: 80 }),
+      service({ name: "dns", clusterIP: "172.30.77.15", port: 53, protocol: "UDP" }),
+      service({
+        name: "local",
+        clusterIP: "172.30.77.11",
+        port: 80,
+        type: "NodePort",
+        nodePort: 30080,
+        externalTrafficPolicy: "Local",
+      }),
+      service({ name: "ext", clusterIP: "172.30.77.12", port: 80, externalIPs: ["172.30.77.20"] }),
+      lb(
         service({
           name: "lb-ok",
           clusterIP: "172.30.77.13",
           port: 80,
           type: "LoadBalancer",
           nodePort: 30081,
-          loadBalancerIP: "172.30.77.30",
           loadBalancerSourceRanges: ["10.77.0.2/32"],
         }),
+        "172.30.78.30",
+      ),
+      lb(
         service({
           name: "lb-deny",
           clusterIP: "172.30.77.14",
           port: 80,
           type: "LoadBalancer",
           nodePort: 30082,
-          loadBalancerIP: "172.30.77.31",
           loadBalancerSourceRanges: ["10.99.0.0/24"],
         }),
-      ],
+        "172.30.78.31",
+      ),
+    ];
+    writeFileSync(join(dir, "services.yaml"), services.map((o) => stringify(o)).join("---\n"));
+    const input = {
+      nodeName: "node-a",
       backends: [
         { service: "web", names: ["web1", "web2", "web3"] },
         { service: "dns", names: ["dns1", "dns2"], udp: true },
@@ -116,32 +164,55 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
         { service: "lb-deny", names: ["lb2"] },
       ],
     };
-    const file = join(dir, "input.json");
-    writeFileSync(file, JSON.stringify(input));
-    node = spawn("ip", ["netns", "exec", nodeNs, process.execPath, nodeScript, file], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    node.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node process not ready in 20 s: ${stderr}`)), 20_000);
-      node?.stdout?.on("data", (d: Buffer) => {
-        if (d.toString().includes('"ready":true')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      node?.once("exit", (code) => reject(new Error(`node process exited with ${code}: ${stderr}`)));
-    });
+    writeFileSync(join(dir, "backends.json"), JSON.stringify(input));
+    backends = await startInNode(
+      "backends",
+      [backendScript, join(dir, "backends.json"), join(dir, "slices.yaml")],
+      '"ready":true',
+    );
+    node = await startInNode(
+      "kproxy",
+      [
+        mainScript,
+        "run",
+        "--proxy-mode",
+        "userspace",
+        "--hostname-override",
+        "node-a",
+        "--node-ip",
+        "10.77.0.1",
+        "--listen",
+        "127.0.0.1:0",
+        "--listen-socket",
+        join(dir, "api.sock"),
+        "--service-cluster-ip-range",
+        "172.30.77.0/24",
+        "--service-node-port-range",
+        "30000-30100",
+        "--load-balancer-ip-range",
+        "172.30.78.0/24",
+        "--healthz-bind-address",
+        "127.0.0.1:0",
+        "--metrics-bind-address",
+        "127.0.0.1:0",
+        "--manifests",
+        join(dir, "services.yaml"),
+        "--manifests",
+        join(dir, "slices.yaml"),
+      ],
+      "kproxy: ready",
+    );
+    // The manifests are applied as kproxy starts; wait until the last Service is relayed.
+    for (let i = 0; i < 100; i++) {
+      const answer = await client(clientNs, "tcp", "172.30.78.30", 80, 1);
+      if (answer[0] === "lb1") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   after(async () => {
-    if (node !== undefined && node.exitCode === null) {
-      const exited = new Promise((resolve) => node?.once("exit", resolve));
-      node.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (node.exitCode === null) node.kill("SIGKILL");
-    }
+    await stop(node);
+    await stop(backends);
     for (const ns of [clientNs, nodeNs]) await ip(["netns", "delete", ns]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -170,7 +241,7 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
   });
 
   it("UDP through a portal: answers come back from the Service address", async () => {
-    const answers = await client(clientNs, "udp", "172.30.77.10", 53, 6);
+    const answers = await client(clientNs, "udp", "172.30.77.15", 53, 6);
     assert.ok(
       answers.every((a) => /^dns[12]:q\d$/.test(a)),
       answers.join(","),
@@ -189,8 +260,8 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
   });
 
   it("load-balancer IPs admit only their source ranges (reset otherwise)", async () => {
-    assert.deepEqual(await client(clientNs, "tcp", "172.30.77.30", 80, 2), ["lb1", "lb1"]);
-    assert.deepEqual(await client(clientNs, "tcp", "172.30.77.31", 80, 2), [
+    assert.deepEqual(await client(clientNs, "tcp", "172.30.78.30", 80, 2), ["lb1", "lb1"]);
+    assert.deepEqual(await client(clientNs, "tcp", "172.30.78.31", 80, 2), [
       "error:ECONNRESET",
       "error:ECONNRESET",
     ]);
@@ -198,10 +269,18 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
     assert.deepEqual(await client(clientNs, "tcp", "172.30.77.14", 80, 1), ["lb2"]);
   });
 
-  it("cleanup removes every portal rule", async () => {
-    const exited = new Promise((resolve) => node?.once("exit", resolve));
-    node?.kill("SIGTERM");
-    await exited;
+  it("kproxy cleanup removes every portal rule after kproxy stopped", async () => {
+    await stop(node);
+    const left = await runChecked(executor, "ip", ["netns", "exec", nodeNs, "iptables-save", "-t", "nat"]);
+    assert.match(left, /KUBE-PORTALS-CONTAINER/, "stopping leaves the rules in place, as upstream does");
+    await runChecked(
+      executor,
+      "ip",
+      ["netns", "exec", nodeNs, process.execPath, mainScript, "cleanup", "--proxy-mode", "userspace"],
+      {
+        timeoutMs: 30_000,
+      },
+    );
     const rules = await runChecked(executor, "ip", ["netns", "exec", nodeNs, "iptables-save", "-t", "nat"]);
     assert.doesNotMatch(rules, /KUBE-PORTALS|KUBE-NODEPORT/);
   });

@@ -222,6 +222,7 @@ export async function startUdpBackend(
 export function fetchName(ip: string, port: number, localAddress?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: ip, port, ...(localAddress ? { localAddress } : {}) });
+    socket.setTimeout(5000, () => socket.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     let data = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
