@@ -18,7 +18,8 @@ if [ "${KPROXY_SETUP_PACKAGES:-auto}" = "auto" ] && [ "$(id -u)" = 0 ] && comman
   missing=""
   for pair in iptables:iptables iptables-legacy:iptables nft:nftables ipset:ipset conntrack:conntrack \
               ip:iproute2 haproxy:haproxy dnsmasq:dnsmasq-base dig:dnsutils kubectl:kubernetes-client \
-              curl:curl socat:socat ipvsadm:ipvsadm; do
+              curl:curl socat:socat ipvsadm:ipvsadm \
+              dnsperf:dnsperf; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ] && ! [ -x "/sbin/$cmd" ]; then
       case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
