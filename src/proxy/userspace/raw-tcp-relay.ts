@@ -199,10 +199,17 @@ function accept(
   frontend: Frontend,
   allowed: ((ip: string) => boolean) | undefined,
 ): void {
-  const peer: PeerInfo = {};
-  client.getpeername(peer);
-  const clientIP = peer.address ?? "";
   const balancer = context.balancer;
+  // The peer's address costs a system call; only source ranges, affinity, hashing schedulers and
+  // externalTrafficPolicy Local look at it.
+  const peer: PeerInfo = {};
+  if (
+    allowed !== undefined ||
+    balancer.needsClientAddress ||
+    (frontend.external && balancer.service.externalPolicyLocal)
+  )
+    client.getpeername(peer);
+  const clientIP = peer.address ?? "";
   if (allowed !== undefined && !allowed(clientIP)) {
     context.metrics.dropped(balancer.servicePortKey, "TCP", "source_range");
     client.reset();

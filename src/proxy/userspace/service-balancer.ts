@@ -84,6 +84,13 @@ export class ServiceBalancer {
     return this.#schedulerName;
   }
 
+  /** True when choosing needs the client's address (affinity, or a scheduler that hashes it). */
+  get needsClientAddress(): boolean {
+    return (
+      this.#service.stickyMaxAgeSeconds > 0 || this.#schedulerName === "sh" || this.#schedulerName === "mh"
+    );
+  }
+
   /** Every endpoint currently in the set (not the removed ones still draining). */
   get endpoints(): readonly RelayEndpoint[] {
     return [...this.#byKey.values()];
