@@ -15,7 +15,7 @@
 // size loads its services through the API twice, about 4 min at 10,000 with iptables-nft),
 // KPROXY_BENCH_IPTABLES_UPSTREAM_TIMEOUT_S (cap of one upstream-way restore, default 30 s; a
 // capped figure is a lower bound, marked "≥"), KPROXY_BENCH_IPTABLES_SLOW_RUNS (runs of the
-// multi-second operations at 10,000+ services with iptables-nft, default 1).
+// multi-second restores at 10,000+ services, default 1).
 // The defaults take about 15 minutes on this 2-core machine.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -95,6 +95,11 @@ function timedRestore(
   return { ms, capped: false };
 }
 
+/** Progress on stderr (the worker's stdout carries its results). */
+function progress(what: string): void {
+  process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${what}\n`);
+}
+
 async function timed(fn: () => unknown): Promise<number> {
   const start = performance.now();
   await fn();
@@ -121,7 +126,8 @@ async function newProxier(
 /** Everything measured with the proxier in this process, for one back end and size (run as a child). */
 async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   const out: Measure[] = [];
-  const slow = backend === "nft" && n >= 10_000;
+  // At 10,000+ services every restore takes seconds (minutes upstream's way on iptables-nft).
+  const slow = n >= 10_000;
   const r = slow ? slowRuns : runs;
   const state = syntheticState({ services: n, endpointsPerService: 10, nodePortEvery: 10 });
   const probe = createNetns("iptb");
@@ -131,6 +137,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   );
   probe.delete();
 
+  progress(`${backend} ${n}: render`);
   // Rendering (pure, in-process).
   const renderFull: number[] = [];
   let rs: IptablesRuleSet | undefined;
@@ -188,6 +195,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
     },
   );
 
+  progress(`${backend} ${n}: first write into an empty kernel`);
   // First write into an empty kernel: kproxy's audit (save, compare, write) vs a plain restore.
   const firstSync: number[] = [];
   const firstRestore: number[] = [];
@@ -223,6 +231,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   const px = proxier as IptablesProxier;
   const nsx = ns as TestNetns;
   try {
+    progress(`${backend} ${n}: full syncs`);
     // Periodic full sync without changes: kproxy re-renders and diffs (writes the canary probe
     // only) vs upstream's re-declaration of every chain.
     const fullSync: number[] = [];
@@ -244,6 +253,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
       referenceCapped: upstreamFullCapped,
     });
 
+    progress(`${backend} ${n}: partial syncs`);
     // One-endpoint partial syncs.
     const partialSync: number[] = [];
     const partialRestore: number[] = [];
@@ -288,6 +298,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
       },
     );
 
+    progress(`${backend} ${n}: audit`);
     // The hourly audit (iptables-save, compare, nothing to repair).
     const auditor = await newProxier(nsx, backend, features);
     const audit = await timed(() =>
