@@ -95,6 +95,14 @@ function timedRestore(
   return { ms, capped: false };
 }
 
+/** Every namespace a worker made, deleted when it ends (even on failure). */
+const namespaces: TestNetns[] = [];
+function newNetns(): TestNetns {
+  const ns = createNetns("iptb");
+  namespaces.push(ns);
+  return ns;
+}
+
 /** Progress on stderr (the worker's stdout carries its results). */
 function progress(what: string): void {
   process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${what}\n`);
@@ -130,7 +138,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   const slow = n >= 10_000;
   const r = slow ? slowRuns : runs;
   const state = syntheticState({ services: n, endpointsPerService: 10, nodePortEvery: 10 });
-  const probe = createNetns("iptb");
+  const probe = newNetns();
   const features = await detectKernelFeatures(
     netnsExecutor(createExecutor(), probe.name),
     iptablesTools(backend, "IPv4"),
@@ -204,7 +212,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   let ns: TestNetns | undefined;
   let proxier: IptablesProxier | undefined;
   for (let i = 0; i < r; i++) {
-    const ref = createNetns("iptb");
+    const ref = newNetns();
     try {
       const t = timedRestore(ref, backend, fullPayload);
       upstreamFirst.push(t.ms);
@@ -213,7 +221,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
       ref.delete();
     }
     ns?.delete();
-    ns = createNetns("iptb");
+    ns = newNetns();
     proxier = await newProxier(ns, backend, features);
     const p = proxier;
     firstSync.push(await timed(() => p.sync({ states: [state], full: true, changedServices: new Set() })));
@@ -519,8 +527,12 @@ async function apiLatency(
 // ---- main ----
 
 if (process.argv[2] === "--worker") {
-  const measures = await worker(process.argv[3] as IptablesBackend, Number(process.argv[4]));
-  process.stdout.write(JSON.stringify(measures));
+  try {
+    const measures = await worker(process.argv[3] as IptablesBackend, Number(process.argv[4]));
+    process.stdout.write(JSON.stringify(measures));
+  } finally {
+    for (const ns of namespaces) ns.delete();
+  }
 } else {
   const rows: BenchRow[] = [];
   const add = (label: string, m: Measure): void => {

@@ -14,12 +14,16 @@ import { formatRepairPayload } from "./repair-payload.ts";
 const config = { ...defaultProxyConfig, clusterCIDRs: ["10.244.0.0/16"] };
 const features = { randomFully: false, nfacct: false };
 
-function setup(transformPayload?: (p: string) => string, partialSyncs?: "kproxy" | "upstream") {
+function setup(
+  transformPayload?: (p: string) => string,
+  partialSyncs?: "kproxy" | "upstream",
+  backend: "nft" | "legacy" = "nft",
+) {
   const { executor, sim, calls } = simulatedIptables();
   let now = 0;
   const clock: Clock = { now: () => now, setTimeout: () => ({ cancel: () => {} }) };
   const applier = new IptablesFamilyApplier({
-    tools: iptablesTools("nft", "IPv4"),
+    tools: iptablesTools(backend, "IPv4"),
     executor,
     logger: silentLogger(),
     clock,
@@ -109,5 +113,20 @@ describe("IptablesFamilyApplier", () => {
     const report = await applier.sync(moved, { config, features, ...changed(["bench/svc-3"]) });
     assert.match(report.payload, /^:KUBE-SERVICES - \[0:0\]$/m);
     assert.equal(formatRepairPayload(buildIptablesRuleSet(moved, { config, features }), sim.dump()).text, "");
+  });
+
+  it("checks the small mangle canary instead of writing a probe on legacy full syncs without changes", async () => {
+    const { applier, sim, calls } = setup(undefined, undefined, "legacy");
+    sim.apply("*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n");
+    await applier.sync(state, { config, features, ...full });
+    assert.deepEqual(sim.rules("mangle", "KUBE-PROXY-CANARY"), []);
+    calls.length = 0;
+    const quiet = await applier.sync(state, { config, features, ...full });
+    assert.equal(quiet.payload, "");
+    assert.deepEqual(calls, ["iptables-legacy -w 60 -t mangle -S KUBE-PROXY-CANARY"]);
+    sim.apply("*mangle\n-X KUBE-PROXY-CANARY\nCOMMIT\n");
+    const reset = await applier.sync(state, { config, features, ...full });
+    assert.equal(reset.canaryTripped, true);
+    assert.equal(reset.kind, "audit");
   });
 });

@@ -75,6 +75,7 @@ export class IptablesFamilyApplier {
   #applied: IptablesRuleSet | undefined;
   #needsAudit = true;
   #lastAuditAt = Number.NEGATIVE_INFINITY;
+  #mangleCanary = false;
 
   constructor(options: FamilyApplierOptions) {
     this.#o = options;
@@ -124,6 +125,40 @@ export class IptablesFamilyApplier {
         ? formatUpstreamPartialPayload(previous, desired)
         : partial.text;
     const renderMs = performance.now() - start;
+    // A full sync that finds nothing to write only needs to know that nobody flushed the rules.
+    // With iptables-legacy every restore replaces a whole table (seconds at 10,000 services), so
+    // there the canary in the small mangle table is read instead, as upstream's monitor does; a
+    // missing one means the tables were reset: audit. (nft restores of a probe cost ~0.1 s.)
+    if (empty && request.full && this.#o.tools.backend === "legacy" && this.#mangleCanary) {
+      const r = await this.#o.executor.run(this.#o.tools.iptables, [
+        "-w",
+        "60",
+        "-t",
+        "mangle",
+        "-S",
+        kubeProxyCanaryChain,
+      ]);
+      if (r.code === 0) {
+        this.#applied = desired;
+        return {
+          kind: "diff",
+          payload: "",
+          restore: undefined,
+          servicePorts: 0,
+          writtenChains: 0,
+          deletedChains: 0,
+          dispatchEdits: 0,
+          canaryTripped: false,
+          renderMs,
+        };
+      }
+      this.#o.logger.warn(
+        { family: this.#o.tools.family },
+        "kproxy's canary chain is gone (tables reset by someone else); rewriting the rules",
+      );
+      this.#needsAudit = true;
+      return this.#audit(desired, start, true);
+    }
     if (empty && !request.full) {
       this.#applied = desired;
       return {
@@ -188,6 +223,7 @@ export class IptablesFamilyApplier {
     this.#applied = desired;
     this.#needsAudit = false;
     this.#lastAuditAt = this.#o.clock.now();
+    this.#mangleCanary = repair.mangleCanary;
     if (repair.text !== "") {
       this.#o.logger.debug(
         {

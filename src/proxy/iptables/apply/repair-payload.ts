@@ -16,6 +16,8 @@ export interface RepairPayload {
   readonly writtenChains: readonly string[];
   readonly deletedChains: readonly string[];
   readonly insertedJumps: readonly JumpRule[];
+  /** True when the mangle table exists and holds (or will hold) the canary chain. */
+  readonly mangleCanary: boolean;
 }
 
 interface DesiredChain {
@@ -106,7 +108,8 @@ function sameChain(desired: DesiredChain, actual: readonly string[]): boolean {
  */
 export function formatRepairPayload(desired: IptablesRuleSet, saved: string): RepairPayload {
   const kernel = new Map(parseIptablesDump(saved).map((t) => [t.name, t]));
-  const want = desiredChains(desired, kernel.has("mangle"));
+  const mangleCanary = kernel.has("mangle");
+  const want = desiredChains(desired, mangleCanary);
   const jumps = [
     ...jumpRules,
     ...(desired.filterChains.includes(kubeletFirewallChain) ? firewallJumpRules : []),
@@ -142,5 +145,11 @@ export function formatRepairPayload(desired: IptablesRuleSet, saved: string): Re
     for (const c of remove) deleted.push(c);
     for (const j of insert) inserted.push(j);
   }
-  return { text: out.join(""), writtenChains: written, deletedChains: deleted, insertedJumps: inserted };
+  return {
+    text: out.join(""),
+    writtenChains: written,
+    deletedChains: deleted,
+    insertedJumps: inserted,
+    mangleCanary,
+  };
 }

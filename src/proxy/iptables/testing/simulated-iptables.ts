@@ -25,6 +25,14 @@ export function simulatedIptables(): { executor: Executor; sim: RestoreSimulator
           return { code: 1, stdout: "", stderr: `${file}: ${(err as Error).message}` };
         }
       }
+      if (/^ip(6)?tables-(nft|legacy)$/.test(file)) {
+        // `-t <table> -S <chain>`: succeeds when the chain exists.
+        const table = args[args.indexOf("-t") + 1] ?? "filter";
+        const chain = args[args.indexOf("-S") + 1] ?? "";
+        return sim.rules(table, chain) === undefined
+          ? { code: 1, stdout: "", stderr: "No chain/target/match by that name." }
+          : { code: 0, stdout: `-N ${chain}\n`, stderr: "" };
+      }
       return { code: 0, stdout: "", stderr: "" };
     },
   };
