@@ -97,9 +97,12 @@ function timedRestore(
 
 /** Every namespace a worker made, deleted when it ends (even on failure). */
 const namespaces: TestNetns[] = [];
-function newNetns(): TestNetns {
+function newNetns(backend?: IptablesBackend): TestNetns {
   const ns = createNetns("iptb");
   namespaces.push(ns);
+  // Like a node where kubelet runs: a mangle table with kubelet's hint chain.
+  if (backend !== undefined)
+    ns.exec(`iptables-${backend}`, ["-w", "60", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"]);
   return ns;
 }
 
@@ -212,7 +215,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
   let ns: TestNetns | undefined;
   let proxier: IptablesProxier | undefined;
   for (let i = 0; i < r; i++) {
-    const ref = newNetns();
+    const ref = newNetns(backend);
     try {
       const t = timedRestore(ref, backend, fullPayload);
       upstreamFirst.push(t.ms);
@@ -221,7 +224,7 @@ async function worker(backend: IptablesBackend, n: number): Promise<Measure[]> {
       ref.delete();
     }
     ns?.delete();
-    ns = newNetns();
+    ns = newNetns(backend);
     proxier = await newProxier(ns, backend, features);
     const p = proxier;
     firstSync.push(await timed(() => p.sync({ states: [state], full: true, changedServices: new Set() })));
