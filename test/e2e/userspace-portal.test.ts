@@ -249,6 +249,16 @@ describe("userspace portals in network namespaces", suiteSkip(requirement), () =
     assert.deepEqual(Object.keys(tally(answers.map((a) => a.split(":")[0] ?? ""))).sort(), ["dns1", "dns2"]);
   });
 
+  it("UDP through a portal from the node itself (OUTPUT): answers come back from the Service address", async () => {
+    // The client's socket is connected, as a resolver's is: an answer whose source conntrack did
+    // not map back to 172.30.77.15:53 never reaches it.
+    const answers = await client(nodeNs, "udp", "172.30.77.15", 53, 4);
+    assert.ok(
+      answers.every((a) => /^dns[12]:q\d$/.test(a)),
+      answers.join(","),
+    );
+  });
+
   it("NodePort with externalTrafficPolicy Local sends external clients only to the local endpoint", async () => {
     assert.deepEqual(tally(await client(clientNs, "tcp", "10.77.0.1", 30080, 8)), { here: 8 });
     // The ClusterIP is internal traffic: every endpoint.

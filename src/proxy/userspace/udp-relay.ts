@@ -8,6 +8,8 @@ import { sourceRangeFilter } from "./source-ranges.ts";
 interface Session {
   readonly clientIP: string;
   readonly clientPort: number;
+  /** The frontend socket the client's datagrams arrive on; answers leave through it. */
+  readonly via: Socket;
   endpoint: RelayEndpoint | undefined;
   upstream: Socket | undefined;
   /** Datagrams that arrived while the upstream socket was still connecting. */
@@ -32,7 +34,18 @@ export async function startUdpRelay(
   let allowed = sourceRangeFilter(frontend.sourceRanges);
   const sessions = new Map<string, Session>();
   const type = frontend.family === "IPv4" ? "udp4" : "udp6";
-  const socket = createSocket({ type, reuseAddr: false });
+  // Behind a portal, two sockets share the relay's port: the wildcard one takes what PREROUTING
+  // redirects (the receiving interface's address), a loopback one what OUTPUT redirects (the
+  // node's own processes: REDIRECT rewrites their destination to 127.0.0.1 or ::1). An answer
+  // must leave from the very address the redirected datagram was sent to, or conntrack cannot
+  // match it to the flow and never puts the Service address back, and the client (a connected
+  // resolver socket, say) drops it. A wildcard socket answers from whatever address the route
+  // picks, the node IP, so loopback traffic needs a socket of its own. SO_REUSEPORT lets the
+  // two bind one port (only processes of the same user can join it); the kernel delivers each
+  // datagram to the socket bound most specifically.
+  const portal = frontend.binding === "portal";
+  const listeners = [createSocket({ type, reuseAddr: false, reusePort: portal })];
+  if (portal) listeners.push(createSocket({ type, reuseAddr: false, reusePort: true }));
   let closed = false;
 
   const endSession = (key: string, session: Session): void => {
@@ -81,7 +94,7 @@ export async function startUdpRelay(
     upstream.on("message", (msg) => {
       session.lastActive = Date.now();
       endpoint.bytesFromEndpoint += msg.length;
-      if (!closed) socket.send(msg, session.clientPort, session.clientIP);
+      if (!closed) session.via.send(msg, session.clientPort, session.clientIP);
     });
     upstream.on("error", () => {
       // ECONNREFUSED: the endpoint sent ICMP port unreachable. Count it; the next datagram re-picks.
@@ -98,18 +111,19 @@ export async function startUdpRelay(
     return true;
   };
 
-  socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => {
+  const onMessage = (via: Socket, index: number, msg: Buffer, rinfo: RemoteInfo): void => {
     const { balancer, metrics } = context;
     if (allowed !== undefined && !allowed(rinfo.address)) {
       metrics.dropped(balancer.servicePortKey, "UDP", "source_range");
       return;
     }
-    const key = `${rinfo.address}|${rinfo.port}`;
+    const key = `${index}|${rinfo.address}|${rinfo.port}`;
     let session = sessions.get(key);
     if (session === undefined) {
       session = {
         clientIP: rinfo.address,
         clientPort: rinfo.port,
+        via,
         endpoint: undefined,
         upstream: undefined,
         pending: undefined,
@@ -132,18 +146,30 @@ export async function startUdpRelay(
     endpoint.bytesToEndpoint += msg.length;
     if (session.pending !== undefined) session.pending.push(msg);
     else (session.upstream as Socket).send(msg);
-  });
-  socket.on("error", (err) => context.logger.error({ frontend: frontend.id, err }, "UDP relay socket error"));
+  };
 
   const bind = relayBindAddress(frontend);
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind({ address: bind.host, port: bind.port, exclusive: true }, () => {
-      socket.off("error", reject);
-      resolve();
-    });
-  });
-  const port = socket.address().port;
+  const hosts = [bind.host, frontend.family === "IPv4" ? "127.0.0.1" : "::1"];
+  let port = bind.port;
+  try {
+    for (const [index, socket] of listeners.entries()) {
+      socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => onMessage(socket, index, msg, rinfo));
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind({ address: hosts[index] ?? bind.host, port, exclusive: true }, () => {
+          socket.off("error", reject);
+          resolve();
+        });
+      });
+      socket.on("error", (err) =>
+        context.logger.error({ frontend: frontend.id, err }, "UDP relay socket error"),
+      );
+      port = socket.address().port;
+    }
+  } catch (err) {
+    for (const socket of listeners) socket.close();
+    throw err;
+  }
   return {
     frontend,
     port,
@@ -155,7 +181,9 @@ export async function startUdpRelay(
       // UDP has no connections to drain: a closed frontend ends its sessions.
       closed = true;
       for (const [key, session] of sessions) endSession(key, session);
-      return new Promise((resolve) => socket.close(() => resolve()));
+      return Promise.all(
+        listeners.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
+      ).then(() => undefined);
     },
   };
 }

@@ -251,6 +251,13 @@ export function udpRequest(ip: string, port: number, payload: string, timeoutMs 
       socket.close();
       resolve(msg.toString());
     });
-    socket.send(payload, port, ip);
+    socket.on("error", (err) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(err);
+    });
+    // Connected, as resolvers such as dig are: the kernel drops an answer from any other source
+    // (say, a relay's reply that conntrack could not map back to the Service address).
+    socket.connect(port, ip, () => socket.send(payload));
   });
 }
