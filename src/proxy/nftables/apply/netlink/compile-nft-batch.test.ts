@@ -49,4 +49,79 @@ describe("compileNftBatch", () => {
     assert.equal(byte.expressions.includes(Buffer.from("bitwise\0")), false);
     assert.equal(masked.expressions.includes(Buffer.from("bitwise\0")), true);
   });
+
+  it("compiles the endpoint-map choice with the expressions nft generates for it", () => {
+    const rule = compileNftRule(
+      "meta l4proto tcp dnat ip to numgen random mod 32768 offset 98304 map @endpoints-tcp-03",
+      "ip",
+    );
+    assert.ok(rule);
+    // From `nft --debug=mnl` for the same rule (nft also sends the lookup's set id; the kernel
+    // finds the set by name, and sets PROTO_SPECIFIED itself when a proto register is given).
+    assert.deepEqual(decodeExpressions(rule.expressions), [
+      ["meta", { 2: 16, 1: 1 }],
+      ["cmp", { 1: 1, 2: 0, 3: "nested" }],
+      ["numgen", { 1: 1, 2: 32768, 3: 1, 4: 98304 }],
+      ["byteorder", { 1: 1, 2: 1, 3: 1, 4: 4, 5: 4 }],
+      ["lookup", { 1: "endpoints-tcp-03", 2: 1, 3: 1 }],
+      ["nat", { 1: 1, 2: 2, 3: 1, 5: 9, 7: 2 }],
+    ]);
+    const v6 = compileNftRule(
+      "meta l4proto udp dnat ip6 to numgen random mod 32768 offset 32768 map @endpoints-udp-00",
+      "ip6",
+    );
+    assert.ok(v6);
+    // After a 16-byte address the port is in register 2.
+    assert.deepEqual(decodeExpressions(v6.expressions).at(-1), ["nat", { 1: 1, 2: 10, 3: 1, 5: 2, 7: 2 }]);
+    assert.equal(
+      compileNftRule("meta l4proto tcp dnat ip6 to numgen random mod 32768 offset 0 map @m", "ip"),
+      undefined,
+    );
+  });
+
+  it("compiles an interval element as its start and its flagged end, and value data in register layout", () => {
+    const add = compileNftBatch(
+      "add element ip kproxy endpoints-tcp-01 { 5000000-5000099 : 10.0.0.1 . 80 }\n",
+      1,
+    );
+    const del = compileNftBatch("delete element ip kproxy endpoints-tcp-01 { 5000000-5000099 }\n", 1);
+    assert.ok(add && del);
+    // Bytes of the element list nft sends for the same commands (strace of `nft -f`), but for
+    // the type of the second list element: nft numbers them, the kernel ignores it.
+    const addList =
+      "200001800c00018008000100004c4b40100002800c0001000a00000100500000" +
+      "1800018008000300000000010c00018008000100004c4ba4";
+    const delList = "100001800c00018008000100004c4b401800018008000300000000010c00018008000100004c4ba4";
+    assert.ok(add.bytes.toString("hex").includes(addList), add.bytes.toString("hex"));
+    assert.ok(del.bytes.toString("hex").includes(delList), del.bytes.toString("hex"));
+    assert.equal(compileNftBatch("add element ip kproxy m { 5-4 : 10.0.0.1 . 80 }\n", 1), undefined);
+  });
 });
+
+/** Expressions as [name, {attribute type: number, string or "nested"}], for comparing with nft's. */
+function decodeExpressions(nested: Buffer): [string, Record<number, number | string>][] {
+  const attrs = (buf: Buffer): { type: number; nested: boolean; value: Buffer }[] => {
+    const out: { type: number; nested: boolean; value: Buffer }[] = [];
+    for (let off = 0; off + 4 <= buf.length;) {
+      const len = buf.readUInt16LE(off);
+      const type = buf.readUInt16LE(off + 2);
+      out.push({
+        type: type & 0x3fff,
+        nested: (type & 0x8000) !== 0,
+        value: buf.subarray(off + 4, off + len),
+      });
+      off += (len + 3) & ~3;
+    }
+    return out;
+  };
+  const text = (b: Buffer): string => b.toString("utf8").replace(/\0+$/, "");
+  const [list] = attrs(nested);
+  assert.ok(list);
+  return attrs(list.value).map((elem) => {
+    const parts = attrs(elem.value);
+    const data: Record<number, number | string> = {};
+    for (const a of attrs(parts.find((p) => p.type === 2)?.value ?? Buffer.alloc(0)))
+      data[a.type] = a.nested ? "nested" : a.value.length === 4 ? a.value.readUInt32BE(0) : text(a.value);
+    return [text(parts.find((p) => p.type === 1)?.value ?? Buffer.alloc(0)), data];
+  });
+}

@@ -1,6 +1,12 @@
 import { isIP } from "node:net";
-import { addressBytes, commentUserdata, compileNftRule, verdictData } from "./compile-nft-rule.ts";
-import { attr, nest, nfMessage, strAttr } from "./netlink-attributes.ts";
+import {
+  addressBytes,
+  commentUserdata,
+  compileNftRule,
+  verdictCodes,
+  verdictData,
+} from "./compile-nft-rule.ts";
+import { attr, be32Attr, nest, nfMessage, strAttr } from "./netlink-attributes.ts";
 
 const NFNL_SUBSYS_NFTABLES = 10;
 const BATCH_BEGIN = 0x10;
@@ -17,6 +23,7 @@ const F_REQUEST = 0x1;
 const F_ACK = 0x4;
 const F_CREATE = 0x400;
 const F_APPEND = 0x800;
+const NFT_SET_ELEM_INTERVAL_END = 1;
 
 /** One nf_tables batch: the bytes to send, and the command text of each message by sequence number. */
 export interface CompiledBatch {
@@ -100,32 +107,63 @@ function compileCommand(line: string, seq: number): Buffer | undefined {
   if (kind === "element" && (verb === "add" || verb === "delete")) {
     const body = /^\{ (.*) \}$/.exec(rest)?.[1];
     if (body === undefined) return undefined;
-    const element = compileElement(body, family, verb === "add");
-    if (element === undefined) return undefined;
+    const elements = compileElement(body, family, verb === "add");
+    if (elements === undefined) return undefined;
     // NFTA_SET_ELEM_LIST_TABLE 1, _SET 2, _ELEMENTS 3
-    const attrs = [strAttr(1, table), strAttr(2, name), nest(3, [element])];
+    const attrs = [strAttr(1, table), strAttr(2, name), nest(3, elements)];
     return verb === "add" ? msg(MSG.newSetElem, F_CREATE, attrs) : msg(MSG.delSetElem, 0, attrs);
   }
   return undefined;
 }
 
-/** `KEY [comment "c"] [: VERDICT]` → one `NFTA_LIST_ELEM`. */
-function compileElement(body: string, family: "ip" | "ip6", withData: boolean): Buffer | undefined {
-  const [keyPart = "", verdict] = body.split(" : ");
+/**
+ * `KEY [comment "c"] [: DATA]` → its `NFTA_LIST_ELEM`s: one, or two for an interval `FROM-TO`
+ * (its start, and its end `TO + 1` flagged as such, as the kernel's interval sets keep them).
+ * DATA is a verdict (`goto CHAIN`, `drop`) or a value (`10.0.0.1 . 8080`).
+ */
+function compileElement(body: string, family: "ip" | "ip6", withData: boolean): Buffer[] | undefined {
+  const [keyPart = "", dataText] = body.split(" : ");
   const cm = /^(.*?)(?: comment "([^"]*)")?$/.exec(keyPart);
   const keyText = cm?.[1] ?? "";
-  const key = keyBytes(keyText.split(" . "), family);
+  const range = /^(\d+)-(\d+)$/.exec(keyText);
+  let key: Buffer | undefined;
+  let end: Buffer | undefined;
+  if (range !== null) {
+    const from = Number(range[1]);
+    const to = Number(range[2]);
+    // The interval sets kproxy writes are 32-bit numbers; the last number has no end element.
+    if (from > to || to >= 0xffffffff) return undefined;
+    key = be32(from);
+    end = be32(to + 1);
+  } else key = keyBytes(keyText.split(" . "), family);
   if (key === undefined) return undefined;
-  // NFTA_SET_ELEM_KEY 1, _DATA 2, _USERDATA 6; NFTA_DATA_VALUE 1
+  // NFTA_SET_ELEM_KEY 1, _DATA 2, _FLAGS 3, _USERDATA 6; NFTA_DATA_VALUE 1
   const parts = [nest(1, [attr(1, key)])];
-  if (withData && verdict !== undefined) {
-    const [kind = "", chain] = verdict.trim().split(" ");
-    const data = verdictData(kind, chain);
+  if (withData && dataText !== undefined) {
+    const [kind = "", chain] = dataText.trim().split(" ");
+    const data =
+      verdictCodes[kind] !== undefined
+        ? verdictData(kind, chain)
+        : valueData(dataText.trim().split(" . "), family);
     if (data === undefined) return undefined;
     parts.push(nest(2, [data]));
   }
   if (withData && cm?.[2] !== undefined) parts.push(attr(6, commentUserdata(cm[2])));
-  return nest(1, parts);
+  const out = [nest(1, parts)];
+  if (end !== undefined) out.push(nest(1, [be32Attr(3, NFT_SET_ELEM_INTERVAL_END), nest(1, [attr(1, end)])]));
+  return out;
+}
+
+/** Map data that is a value: `NFTA_DATA_VALUE` with the fields in register layout. */
+function valueData(fields: readonly string[], family: "ip" | "ip6"): Buffer | undefined {
+  const bytes = keyBytes(fields, family);
+  return bytes === undefined ? undefined : attr(1, bytes);
+}
+
+function be32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v, 0);
+  return b;
 }
 
 /** Key fields in register layout: each field of a concatenation padded to 4 bytes. */

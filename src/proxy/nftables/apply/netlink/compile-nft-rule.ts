@@ -24,6 +24,9 @@ const NG_RANDOM = 1;
 const NAT_DNAT = 1;
 const NAT_RANGE_PROTO_SPECIFIED = 2;
 const DYNSET_OP_UPDATE = 1;
+const BYTEORDER_HTON = 1;
+/** 32-bit register 1: the second word of register 1 (where a map puts the port after an IPv4 address). */
+const REG32_01 = 9;
 const UDATA_COMMENT = 0;
 
 /** Verdict codes. */
@@ -86,8 +89,33 @@ export function compileNftRule(rule: string, family: "ip" | "ip6"): CompiledRule
       continue;
     }
     if (t === "numgen" && at(1) === "random" && at(2) === "mod" && /^\d+$/.test(at(3)) && at(4) === "0") {
-      exprs.push(numgen(Number(at(3))), cmp(CMP_EQ, hostU32(0)));
+      exprs.push(numgen(Number(at(3)), 0), cmp(CMP_EQ, hostU32(0)));
       i += 5;
+      continue;
+    }
+    // dnat ip to numgen random mod M offset K map @S: the endpoint maps of the kproxy layout.
+    if (
+      t === "dnat" &&
+      at(1) === family &&
+      at(2) === "to" &&
+      at(3) === "numgen" &&
+      at(4) === "random" &&
+      at(5) === "mod" &&
+      /^\d+$/.test(at(6)) &&
+      at(7) === "offset" &&
+      /^\d+$/.test(at(8)) &&
+      at(9) === "map" &&
+      at(10).startsWith("@") &&
+      protocol !== undefined
+    ) {
+      // The number is drawn in host order; interval keys compare in network order.
+      exprs.push(
+        numgen(Number(at(6)), Number(at(8))),
+        byteorderHton(4),
+        lookupMap(at(10).slice(1)),
+        dnatRegisters(family, REG_1, family === "ip" ? REG32_01 : REG_2),
+      );
+      i += 11;
       continue;
     }
     if (
@@ -235,9 +263,41 @@ function fib(): Buffer {
   return expr("fib", [be32Attr(1, REG_1), be32Attr(2, FIB_RESULT_ADDRTYPE), be32Attr(3, FIB_F_SADDR)]);
 }
 
-function numgen(modulus: number): Buffer {
+function numgen(modulus: number, offset: number): Buffer {
   // NFTA_NG_DREG 1, MODULUS 2, TYPE 3, OFFSET 4
-  return expr("numgen", [be32Attr(1, REG_1), be32Attr(2, modulus), be32Attr(3, NG_RANDOM), be32Attr(4, 0)]);
+  return expr("numgen", [
+    be32Attr(1, REG_1),
+    be32Attr(2, modulus),
+    be32Attr(3, NG_RANDOM),
+    be32Attr(4, offset),
+  ]);
+}
+
+function byteorderHton(size: number): Buffer {
+  // NFTA_BYTEORDER_SREG 1, DREG 2, OP 3, LEN 4, SIZE 5
+  return expr("byteorder", [
+    be32Attr(1, REG_1),
+    be32Attr(2, REG_1),
+    be32Attr(3, BYTEORDER_HTON),
+    be32Attr(4, size),
+    be32Attr(5, size),
+  ]);
+}
+
+function lookupMap(set: string): Buffer {
+  // NFTA_LOOKUP_SET 1, SREG 2, DREG 3: the map's data replaces the key in register 1.
+  return expr("lookup", [strAttr(1, set), be32Attr(2, REG_1), be32Attr(3, REG_1)]);
+}
+
+function dnatRegisters(family: "ip" | "ip6", addrReg: number, protoReg: number): Buffer {
+  // NFTA_NAT_TYPE 1, FAMILY 2, REG_ADDR_MIN 3, REG_PROTO_MIN 5, FLAGS 7 (the kernel adds MAP_IPS)
+  return expr("nat", [
+    be32Attr(1, NAT_DNAT),
+    be32Attr(2, family === "ip" ? 2 : 10),
+    be32Attr(3, addrReg),
+    be32Attr(5, protoReg),
+    be32Attr(7, NAT_RANGE_PROTO_SPECIFIED),
+  ]);
 }
 
 function dynsetUpdate(set: string): Buffer {
@@ -256,12 +316,5 @@ function immediateVerdict(kind: string, chain?: string): Buffer {
 }
 
 function dnat(family: "ip" | "ip6"): Buffer {
-  // NFTA_NAT_TYPE 1, FAMILY 2, REG_ADDR_MIN 3, REG_PROTO_MIN 5, FLAGS 7
-  return expr("nat", [
-    be32Attr(1, NAT_DNAT),
-    be32Attr(2, family === "ip" ? 2 : 10),
-    be32Attr(3, REG_1),
-    be32Attr(5, REG_2),
-    be32Attr(7, NAT_RANGE_PROTO_SPECIFIED),
-  ]);
+  return dnatRegisters(family, REG_1, REG_2);
 }
