@@ -8,6 +8,7 @@ import { runNft } from "./apply/run-nft.ts";
 import { applyNetlinkBatch } from "./apply/netlink/apply-netlink-batch.ts";
 import { openNetfilterSocket, type NetfilterSocket } from "./apply/netlink/netfilter-socket.ts";
 import { clearStaleUdpFlows, staleUdpFlows } from "./apply/stale-udp-conntrack.ts";
+import { EndpointBlocks } from "./render/endpoint-blocks.ts";
 import { kproxyTableName, upstreamTableName } from "./render/render-context.ts";
 import { buildNftablesRuleset } from "./render/render-nftables.ts";
 
@@ -38,6 +39,8 @@ export interface NftablesProxier extends Proxier {
 
 interface FamilyTable {
   readonly writer: NftTableWriter;
+  /** Which numgen block each service chain draws from (kproxy layout); kept between syncs. */
+  readonly blocks: EndpointBlocks;
   state: ProxyState | undefined;
 }
 
@@ -91,7 +94,11 @@ export async function newNftablesProxier(
     if (t === undefined) {
       const family = state.family === "IPv4" ? "ip" : "ip6";
       const name = config.nftables.layout === "upstream" ? upstreamTableName : kproxyTableName;
-      t = { writer: new NftTableWriter(family, name, { staleChainDelayMs }), state: undefined };
+      t = {
+        writer: new NftTableWriter(family, name, { staleChainDelayMs }),
+        blocks: new EndpointBlocks(),
+        state: undefined,
+      };
       tables.set(state.family, t);
     }
     return t;
@@ -124,9 +131,19 @@ export async function newNftablesProxier(
           for (const [key, svc] of table.state?.services ?? [])
             if (request.changedServices.has(svc.serviceKey) && !state.services.has(key)) removed.push(key);
         }
-        let ruleset = buildNftablesRuleset(state, config, request.full ? {} : { only: changedKeys });
+        const { blocks } = table;
+        // A full sync renders every chain again: blocks are allocated afresh (and compacted).
+        if (request.full) blocks.reset();
+        let ruleset = buildNftablesRuleset(
+          state,
+          config,
+          request.full ? { blocks } : { only: changedKeys, blocks },
+        );
         const full = request.full || table.writer.needsFullSync(ruleset.base);
-        if (full && !request.full) ruleset = buildNftablesRuleset(state, config);
+        if (full && !request.full) {
+          blocks.reset();
+          ruleset = buildNftablesRuleset(state, config, { blocks });
+        }
         const plan = table.writer.plan(ruleset, { full, removed, now });
         const keys = full
           ? [...new Set([...state.services.keys(), ...(table.state?.services.keys() ?? [])])]
@@ -157,7 +174,10 @@ export async function newNftablesProxier(
           throw err;
         }
       }
-      for (const p of plans) p.plan.commit();
+      for (const p of plans) {
+        p.plan.commit();
+        for (const chain of p.plan.removedChains) p.table.blocks.release(chain);
+      }
       logger.debug(
         { kinds: lastPlanKinds, bytes: text.length, ms: clock.now() - start },
         "nftables transaction applied",

@@ -98,4 +98,90 @@ describe("NftTableWriter", () => {
     w.invalidate();
     assert.equal(w.plan(desired({}), { full: false, now: 2 }).kind, "rebuild");
   });
+
+  it("adds a shared element with its first user and deletes it with its last", () => {
+    const sharedBase: NftObjects = {
+      ...base,
+      sets: [
+        ...base.sets,
+        { name: "hairpin-endpoints", kind: "set", spec: "{ type ipv4_addr . ipv4_addr ; }", shared: true },
+      ],
+    };
+    const user = (name: string, ep: string): NftObjects => ({
+      sets: [],
+      chains: [{ name: `service-${name}`, rules: [] }],
+      elements: [{ set: "hairpin-endpoints", key: `${ep} . ${ep}`, rest: "" }],
+    });
+    const table = (services: Record<string, NftObjects>): DesiredTable => ({
+      ...desired(services),
+      base: sharedBase,
+    });
+    const w = new NftTableWriter("ip", "kproxy", { staleChainDelayMs: 0 });
+    const first = w.plan(table({ a: user("a", "1.1.1.1"), b: user("b", "1.1.1.1") }), { full: true, now: 0 });
+    // Written once although two services carry it.
+    assert.equal(
+      first.text.split("\n").filter((l) => l.startsWith("add element ip kproxy hairpin-endpoints")).length,
+      1,
+    );
+    first.commit();
+    // One user goes: the element stays.
+    const second = w.plan(table({}), { full: false, removed: ["a"], now: 1 });
+    assert.doesNotMatch(second.text, /hairpin/);
+    second.commit();
+    // A third service with the same endpoint: nothing to add.
+    const third = w.plan(table({ c: user("c", "1.1.1.1") }), { full: false, now: 2 });
+    assert.doesNotMatch(third.text, /hairpin/);
+    third.commit();
+    // Both remaining users go: now it is deleted, once.
+    const last = w.plan(table({}), { full: false, removed: ["b", "c"], now: 3 });
+    assert.deepEqual(
+      last.text.split("\n").filter((l) => l.includes("hairpin")),
+      ["delete element ip kproxy hairpin-endpoints { 1.1.1.1 . 1.1.1.1 }"],
+    );
+    assert.deepEqual([...last.removedChains].sort(), ["service-b", "service-c"]);
+  });
+
+  it("writes an interval map's elements in one command on full syncs, one per range on partial ones", () => {
+    const intervalBase: NftObjects = {
+      ...base,
+      sets: [
+        ...base.sets,
+        {
+          name: "endpoints-tcp-00",
+          kind: "map",
+          spec: "{ typeof numgen random mod 32768 : ip daddr . tcp dport ; flags interval ; }",
+        },
+      ],
+    };
+    const ranges = (eps: readonly string[]): NftObjects => ({
+      sets: [],
+      chains: [
+        {
+          name: "service-a",
+          rules: ["meta l4proto tcp dnat ip to numgen random mod 32768 offset 32768 map @endpoints-tcp-00"],
+        },
+      ],
+      elements: eps.map((ep, i) => ({
+        set: "endpoints-tcp-00",
+        key: `${32768 + i * 100}-${32768 + i * 100 + 99}`,
+        rest: ` : ${ep} . 80`,
+      })),
+    });
+    const table = (services: Record<string, NftObjects>): DesiredTable => ({
+      ...desired(services),
+      base: intervalBase,
+    });
+    const w = new NftTableWriter("ip", "kproxy", { staleChainDelayMs: 0 });
+    const full = w.plan(table({ a: ranges(["10.0.0.1", "10.0.0.2"]) }), { full: true, now: 0 });
+    assert.match(
+      full.text,
+      /^add element ip kproxy endpoints-tcp-00 \{ 32768-32867 : 10\.0\.0\.1 \. 80 , 32868-32967 : 10\.0\.0\.2 \. 80 \}$/m,
+    );
+    full.commit();
+    const partial = w.plan(table({ a: ranges(["10.0.0.1", "10.0.0.3"]) }), { full: false, now: 1 });
+    assert.deepEqual(partial.text.split("\n").filter(Boolean), [
+      "delete element ip kproxy endpoints-tcp-00 { 32868-32967 }",
+      "add element ip kproxy endpoints-tcp-00 { 32868-32967 : 10.0.0.3 . 80 }",
+    ]);
+  });
 });

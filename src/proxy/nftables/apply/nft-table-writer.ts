@@ -1,6 +1,7 @@
 import type { NftChain, NftElement, NftFamily, NftLines, NftObjects, NftSet } from "../render/nft-ruleset.ts";
-import { nftLines, objectLines } from "../render/nft-ruleset.ts";
+import { elementLines, nftLines, objectLines } from "../render/nft-ruleset.ts";
 import { diffObjects, isEmptyDiff } from "./objects-diff.ts";
+import { SharedElements } from "./shared-elements.ts";
 
 /** The desired table for one sync: the fixed objects and the service ports rendered for it. */
 export interface DesiredTable {
@@ -16,6 +17,8 @@ export interface TablePlan {
   readonly kind: "rebuild" | "full" | "partial" | "none";
   /** `nft -f` input ("" for `none`). */
   readonly text: string;
+  /** Chains that are no longer wanted once this plan is committed (flushed now, deleted later). */
+  readonly removedChains: readonly string[];
   commit(): void;
 }
 
@@ -42,6 +45,8 @@ export class NftTableWriter {
   /** Chain name → when it went stale. */
   #stale = new Map<string, number>();
   #rebuild = true;
+  /** Users of each element of `shared` sets. */
+  #shared = new SharedElements();
 
   constructor(family: NftFamily, table: string, options: { staleChainDelayMs: number }) {
     this.#lines = nftLines(family, table);
@@ -85,14 +90,17 @@ export class NftTableWriter {
     const l = this.#lines;
     // `add` first so that `delete` cannot fail on a missing table.
     const out = [`add table ${l.prefix}`, `delete table ${l.prefix}`, l.table(desired.tableComment)];
-    objectLines(l, [desired.base, ...desired.services.values()], out);
+    const groups = [desired.base, ...desired.services.values()];
+    objectLines(l, groups, out);
     return {
       kind: "rebuild",
       text: out.join("\n") + "\n",
+      removedChains: [],
       commit: () => {
         this.#base = desired.base;
         this.#services = new Map(desired.services);
         this.#stale.clear();
+        this.#shared = SharedElements.count(groups);
         this.#rebuild = false;
       },
     };
@@ -118,20 +126,32 @@ export class NftTableWriter {
     const chains = next.flatMap((g) => g.chains);
     for (const c of chains) out.push(l.chain(c));
     for (const c of chains) for (const r of c.rules) out.push(l.rule(c.name, r));
-    for (const g of next) for (const e of g.elements) out.push(l.element(e));
+    elementLines(
+      l,
+      [...wanted.values()],
+      next.flatMap((g) => g.elements),
+      out,
+    );
 
     const wantedChains = new Set(chains.map((c) => c.name));
     const stale = new Map([...this.#stale].filter(([name]) => !wantedChains.has(name)));
+    const removedChains: string[] = [];
     for (const g of this.#writtenGroups())
-      for (const c of g.chains) if (!wantedChains.has(c.name) && !stale.has(c.name)) stale.set(c.name, now);
+      for (const c of g.chains)
+        if (!wantedChains.has(c.name) && !stale.has(c.name)) {
+          stale.set(c.name, now);
+          removedChains.push(c.name);
+        }
     const expired = this.#expired(stale, now);
     for (const name of expired) out.push(`delete chain ${l.prefix} ${name}`);
     return {
       kind: "full",
       text: out.join("\n") + "\n",
+      removedChains,
       commit: () => {
         this.#base = desired.base;
         this.#services = new Map(desired.services);
+        this.#shared = SharedElements.count(next);
         for (const name of expired) stale.delete(name);
         this.#stale = stale;
       },
@@ -143,7 +163,12 @@ export class NftTableWriter {
     const keys = new Set([...desired.services.keys(), ...removed]);
     const old = [...keys].flatMap((k) => this.#services.get(k) ?? []);
     const next = [...desired.services.values()];
-    const diff = diffObjects(old, next);
+    // Elements of shared sets are counted, not diffed: another service may still use them.
+    const sharedSets = new Set((this.#base?.sets ?? []).filter((s) => s.shared === true).map((s) => s.name));
+    const unshared = (g: NftObjects): NftObjects =>
+      sharedSets.size === 0 ? g : { ...g, elements: g.elements.filter((e) => !sharedSets.has(e.set)) };
+    const diff = diffObjects(old.map(unshared), next.map(unshared));
+    const shared = this.#shared.change(old, next, sharedSets);
     const wantedChains = new Set(next.flatMap((g) => g.chains.map((c) => c.name)));
     const stale = new Map([...this.#stale].filter(([name]) => !wantedChains.has(name)));
     for (const name of diff.staleChains) stale.set(name, now);
@@ -153,21 +178,24 @@ export class NftTableWriter {
       for (const [k, g] of desired.services) this.#services.set(k, g);
       for (const name of expired) stale.delete(name);
       this.#stale = stale;
+      shared.commit();
     };
-    if (isEmptyDiff(diff) && expired.length === 0) return { kind: "none", text: "", commit };
+    const removedChains = diff.staleChains;
+    if (isEmptyDiff(diff) && expired.length === 0 && shared.add.length + shared.delete.length === 0)
+      return { kind: "none", text: "", removedChains, commit };
 
     const out: string[] = [];
     for (const c of diff.addChains) out.push(l.chain(c));
     for (const c of diff.rewriteChains) out.push(`flush chain ${l.prefix} ${c.name}`);
     for (const name of diff.staleChains) out.push(`flush chain ${l.prefix} ${name}`);
-    for (const e of diff.deleteElements) out.push(deleteElementLine(l, e));
+    for (const e of [...diff.deleteElements, ...shared.delete]) out.push(deleteElementLine(l, e));
     for (const s of diff.deleteSets) out.push(`delete ${s.kind} ${l.prefix} ${s.name}`);
     for (const s of diff.addSets) out.push(l.set(s));
     const withRules: NftChain[] = [...diff.addChains, ...diff.rewriteChains];
     for (const c of withRules) for (const r of c.rules) out.push(l.rule(c.name, r));
-    for (const e of diff.addElements) out.push(l.element(e));
+    for (const e of [...diff.addElements, ...shared.add]) out.push(l.element(e));
     for (const name of expired) out.push(`delete chain ${l.prefix} ${name}`);
-    return { kind: "partial", text: out.join("\n") + "\n", commit };
+    return { kind: "partial", text: out.join("\n") + "\n", removedChains, commit };
   }
 
   #expired(stale: ReadonlyMap<string, number>, now: number): string[] {

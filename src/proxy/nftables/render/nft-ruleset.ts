@@ -12,6 +12,11 @@ export interface NftSet {
   readonly kind: "set" | "map";
   /** The declaration, e.g. `{ type ipv4_addr ; comment "Active ClusterIPs" ; }`. */
   readonly spec: string;
+  /**
+   * Elements may come from several service ports at once (the same endpoint behind two
+   * services): each is written once and deleted when its last user goes.
+   */
+  readonly shared?: boolean;
 }
 
 /** A chain and its rules, in order. */
@@ -85,7 +90,45 @@ export function objectLines(lines: NftLines, groups: readonly NftObjects[], out:
   for (const g of groups) for (const s of g.sets) out.push(lines.set(s));
   for (const g of groups) for (const c of g.chains) out.push(lines.chain(c));
   for (const g of groups) for (const c of g.chains) for (const r of c.rules) out.push(lines.rule(c.name, r));
-  for (const g of groups) for (const e of g.elements) out.push(lines.element(e));
+  elementLines(
+    lines,
+    groups.flatMap((g) => g.sets),
+    groups.flatMap((g) => g.elements),
+    out,
+  );
+}
+
+/**
+ * Appends the `add element` lines of `elements`: one line per element, except for interval sets,
+ * whose elements all go in one command per set (nft 1.0.6 re-checks a whole interval set for
+ * overlaps on every command, which makes one command per element quadratic). Elements of
+ * `shared` sets are written once however many service ports carry them.
+ */
+export function elementLines(
+  lines: NftLines,
+  sets: readonly NftSet[],
+  elements: readonly NftElement[],
+  out: string[],
+): void {
+  const interval = new Set(sets.filter((s) => s.spec.includes("flags interval")).map((s) => s.name));
+  const shared = new Set(sets.filter((s) => s.shared === true).map((s) => s.name));
+  const grouped = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const e of elements) {
+    if (interval.has(e.set)) {
+      let list = grouped.get(e.set);
+      if (list === undefined) grouped.set(e.set, (list = []));
+      list.push(`${e.key}${e.rest}`);
+      continue;
+    }
+    if (shared.has(e.set)) {
+      const id = `${e.set}\u0000${e.key}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(lines.element(e));
+  }
+  for (const [set, list] of grouped) out.push(`add element ${lines.prefix} ${set} { ${list.join(" , ")} }`);
 }
 
 /**

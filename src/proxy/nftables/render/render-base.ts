@@ -1,3 +1,4 @@
+import { endpointMapName, endpointMapShards, endpointSlots } from "./endpoint-blocks.ts";
 import type { NftChain, NftElement, NftObjects, NftSet } from "./nft-ruleset.ts";
 import { quote } from "./nft-ruleset.ts";
 import type { RenderContext } from "./render-context.ts";
@@ -30,7 +31,12 @@ export const setNames = {
   firewallIPs: "firewall-ips",
   noEndpointServices: "no-endpoint-services",
   noEndpointNodePorts: "no-endpoint-nodeports",
+  /** kproxy layout: `endpoint . endpoint` pairs, for hairpin masquerading after DNAT. */
+  hairpinEndpoints: "hairpin-endpoints",
 } as const;
+
+/** Protocols with endpoint maps (kproxy layout). */
+export const endpointMapProtocols = ["tcp", "udp", "sctp"] as const;
 
 const c = chainNames;
 
@@ -95,6 +101,15 @@ export function renderBase(ctx: RenderContext): NftObjects {
 
   const mark = ctx.masqueradeMark;
   rule(c.markForMasquerade, `mark set mark or ${mark}`);
+  if (ctx.layout === "kproxy") {
+    // Hairpin: a pod that reached itself through a Service must be masqueraded, or it would answer
+    // itself directly. Upstream checks the source in every endpoint chain; kproxy has no endpoint
+    // chains, so it compares source and DNAT destination here, after DNAT.
+    rule(
+      c.masquerading,
+      `ct status dnat ${ipX} saddr . ${ipX} daddr @${setNames.hairpinEndpoints} jump ${c.markForMasquerade}`,
+    );
+  }
   rule(c.masquerading, `mark and ${mark} == 0 return`);
   rule(c.masquerading, `mark set mark xor ${mark}`);
   rule(c.masquerading, "masquerade fully-random");
@@ -102,6 +117,7 @@ export function renderBase(ctx: RenderContext): NftObjects {
   const sets: NftSet[] = [
     { name: "cluster-ips", kind: "set", spec: `{ type ${addrType} ; comment "Active ClusterIPs" ; }` },
   ];
+  if (ctx.layout === "kproxy") sets.push(...kproxyEndpointSets(ctx));
   rule(
     c.clusterIPsCheck,
     `${ipX} daddr @cluster-ips reject`,
@@ -184,4 +200,30 @@ export function renderBase(ctx: RenderContext): NftObjects {
     ),
     elements,
   };
+}
+
+/**
+ * The kproxy layout's endpoint maps (`numgen` number → endpoint address and port, per protocol,
+ * in shards; see endpoint-blocks.ts) and the hairpin set. Several services may share an endpoint,
+ * so the hairpin set's elements are `shared`: the applier counts their users.
+ */
+function kproxyEndpointSets(ctx: RenderContext): NftSet[] {
+  const sets: NftSet[] = [
+    {
+      name: setNames.hairpinEndpoints,
+      kind: "set",
+      spec: `{ type ${ctx.addrType} . ${ctx.addrType} ; comment "endpoint . endpoint: hairpin traffic to masquerade" ; }`,
+      shared: true,
+    },
+  ];
+  for (const protocol of endpointMapProtocols) {
+    for (let shard = 0; shard < endpointMapShards; shard++) {
+      sets.push({
+        name: endpointMapName(protocol, shard),
+        kind: "map",
+        spec: `{ typeof numgen random mod ${endpointSlots} : ${ctx.ipX} daddr . ${protocol} dport ; flags interval ; }`,
+      });
+    }
+  }
+  return sets;
 }

@@ -3,6 +3,7 @@ import { masqueradeMark } from "../../../config/defaults.ts";
 import { cidrContains, cidrFamilyOf, ipFamilyOf } from "../../../model/ip.ts";
 import { nodeZone } from "../../../model/node-info.ts";
 import type { ProxyState } from "../../../model/proxy-state.ts";
+import { EndpointBlocks } from "./endpoint-blocks.ts";
 import type { NftFamily } from "./nft-ruleset.ts";
 
 /** Table names: upstream's for its layout, kproxy's own for the default (see README.md). */
@@ -38,10 +39,19 @@ export interface RenderContext {
   /** The node's primary IP of this family, if known (for loadBalancerSourceRanges that contain it). */
   readonly nodeIP: string | undefined;
   readonly node: { readonly name: string; readonly zone: string };
+  /** The numgen blocks of the default layout's service chains (kept between syncs by the proxier). */
+  readonly blocks: EndpointBlocks;
 }
 
-/** Builds the render context of one IP family. */
-export function renderContext(state: ProxyState, config: ProxyConfig): RenderContext {
+/**
+ * Builds the render context of one IP family. `blocks`: the allocation of numgen blocks to
+ * chains so far (a fresh one when rendering a whole table once, as `kproxy render` does).
+ */
+export function renderContext(
+  state: ProxyState,
+  config: ProxyConfig,
+  blocks: EndpointBlocks = new EndpointBlocks(),
+): RenderContext {
   const v4 = state.family === "IPv4";
   const layout = config.nftables.layout;
   return {
@@ -58,6 +68,7 @@ export function renderContext(state: ProxyState, config: ProxyConfig): RenderCon
     serviceCIDRs: state.serviceCIDRs.filter((c) => cidrFamilyOf(c) === state.family),
     nodeIP: state.node.nodeIPs.find((ip) => ipFamilyOf(ip) === state.family),
     node: { name: state.node.name, zone: nodeZone(state.node) },
+    blocks,
   };
 }
 

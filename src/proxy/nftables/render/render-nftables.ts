@@ -2,6 +2,7 @@ import type { ProxyConfig } from "../../../config/proxy-config.ts";
 import type { ProxyState } from "../../../model/proxy-state.ts";
 import type { KernelFeatures } from "../../kernel-features.ts";
 import type { ModeRenderer } from "../../mode-registry.ts";
+import type { EndpointBlocks } from "./endpoint-blocks.ts";
 import type { NftObjects, NftRuleset } from "./nft-ruleset.ts";
 import { rulesetText } from "./nft-ruleset.ts";
 import { renderBase } from "./render-base.ts";
@@ -13,14 +14,15 @@ export const tableComment = "rules for kube-proxy";
 
 /**
  * The whole desired table of one IP family as data, in the layout `config.nftables.layout`
- * selects. `only`, when given, limits the services rendered to those keys (partial syncs).
+ * selects. `only`, when given, limits the services rendered to those keys (partial syncs);
+ * `blocks` is the proxier's allocation of numgen blocks, kept between syncs (default: a new one).
  */
 export function buildNftablesRuleset(
   state: ProxyState,
   config: ProxyConfig,
-  options: { readonly only?: Iterable<string> } = {},
+  options: { readonly only?: Iterable<string>; readonly blocks?: EndpointBlocks } = {},
 ): NftRuleset {
-  const ctx = renderContext(state, config);
+  const ctx = renderContext(state, config, options.blocks);
   const services = new Map<string, NftObjects>();
   const keys = options.only === undefined ? state.services.keys() : options.only;
   for (const key of keys) {

@@ -12,12 +12,18 @@ import type { NftElement, NftObjects, NftSet } from "./nft-ruleset.ts";
 import { quote } from "./nft-ruleset.ts";
 import { chainNames, setNames } from "./render-base.ts";
 import type { RenderContext } from "./render-context.ts";
+import { endpointChoiceRules, endpointMapChoice } from "./render-endpoint-choice.ts";
 
 const markMasq = chainNames.markForMasquerade;
 
 /**
  * Every chain, set and map element of one service port (upstream's `syncProxyRules` loop body).
- * Pure: the same inputs give the same objects, so the applier can diff them per service.
+ * Pure but for the allocation of numgen blocks in `ctx.blocks`: the same inputs give the same
+ * objects, so the applier can diff them per service.
+ *
+ * In the kproxy layout, a port without session affinity chooses its endpoint through the endpoint
+ * maps (render-endpoint-choice.ts), and its chains and rules depend only on the Service, never on
+ * its endpoints: an endpoint change is then a change of map elements only.
  */
 export function renderServicePort(
   svc: ServicePort,
@@ -52,11 +58,15 @@ export function renderServicePort(
     ctx.node,
   );
   const hasEndpoints = hasAnyEndpoints;
-  for (const ep of allReachableEndpoints) ensure(names.endpoint(ep));
+  const kproxy = ctx.layout === "kproxy";
+  const affinity = svc.stickyMaxAgeSeconds > 0;
+  // Endpoint maps instead of endpoint chains; chains kept whether or not they have endpoints.
+  const byMap = kproxy && !affinity;
+  if (!byMap) for (const ep of allReachableEndpoints) ensure(names.endpoint(ep));
 
-  const usesClusterChain = clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
+  const usesClusterChain = (byMap || clusterEndpoints.length > 0) && usesClusterEndpoints(svc);
   if (usesClusterChain) ensure(names.cluster);
-  const usesLocalChain = localEndpoints.length > 0 && usesLocalEndpoints(svc);
+  const usesLocalChain = (byMap || localEndpoints.length > 0) && usesLocalEndpoints(svc);
   if (usesLocalChain) ensure(names.local);
 
   let internalChain = names.cluster;
@@ -73,7 +83,7 @@ export function renderServicePort(
   }
   // The external chain is needed even without external endpoints: it short-circuits pod and
   // node traffic to the cluster-wide endpoints.
-  const usesExternalChain = hasEndpoints && externallyAccessible(svc);
+  const usesExternalChain = (byMap || hasEndpoints) && externallyAccessible(svc);
   if (usesExternalChain) ensure(names.external);
 
   // No endpoints at all: reject. Endpoints, but none for this kind of traffic: drop.
@@ -110,7 +120,7 @@ export function renderServicePort(
 
   // Internal traffic: masquerade what does not come from a pod (it may have been routed here
   // from off the node, and the reply must come back through this node).
-  if (hasInternalEndpoints) {
+  if (hasInternalEndpoints || byMap) {
     if (ctx.masqueradeAll) rule(internalChain, `${ipX} daddr ${svc.clusterIP} jump ${markMasq}`);
     else if (ctx.localTraffic !== undefined)
       rule(internalChain, `${ipX} daddr ${svc.clusterIP} ${ctx.localTraffic.ifNotLocal} jump ${markMasq}`);
@@ -135,12 +145,13 @@ export function renderServicePort(
       rule(names.external, `fib saddr type local jump ${markMasq}`, "masquerade local traffic");
       rule(names.external, `fib saddr type local goto ${names.cluster}`, "short-circuit local traffic");
     }
-    if (hasExternalEndpoints) rule(names.external, `goto ${externalPolicyChain}`);
+    // Without external endpoints the kproxy layout's chain finds none and returns, as upstream's
+    // does without this rule: the packet is then dropped by @no-endpoint-services.
+    if (hasExternalEndpoints || byMap) rule(names.external, `goto ${externalPolicyChain}`);
   }
 
   if (usesFirewall) firewallRules(svc, ctx, (text) => rule(names.firewall, text));
 
-  const affinity = svc.stickyMaxAgeSeconds > 0;
   if (affinity) {
     for (const ep of allReachableEndpoints) {
       // Affinity is per client address and service port, whichever service address was used.
@@ -152,6 +163,12 @@ export function renderServicePort(
     }
   }
   const toEndpoints = (chain: string, eps: readonly Endpoint[]): void => {
+    if (byMap) {
+      const choice = endpointMapChoice(chain, eps, protocol, ctx);
+      rule(chain, choice.rule);
+      elements.push(...choice.elements);
+      return;
+    }
     if (affinity) {
       for (const ep of eps) rule(chain, `${ipX} saddr @${names.affinity(ep)} goto ${names.endpoint(ep)}`);
     }
@@ -161,31 +178,18 @@ export function renderServicePort(
   if (usesLocalChain) toEndpoints(names.local, localEndpoints);
 
   for (const ep of allReachableEndpoints) {
-    const chain = names.endpoint(ep);
     // Hairpin: a pod reaching itself through the service must be masqueraded, or it would
-    // answer itself directly and the connection would not match.
-    rule(chain, `${ipX} saddr ${ep.ip} jump ${markMasq}`);
+    // answer itself directly and the connection would not match. The kproxy layout checks it
+    // after DNAT, against one set of every endpoint (see render-base.ts).
+    if (kproxy) elements.push({ set: setNames.hairpinEndpoints, key: `${ep.ip} . ${ep.ip}`, rest: "" });
+    if (byMap) continue;
+    const chain = names.endpoint(ep);
+    if (!kproxy) rule(chain, `${ipX} saddr ${ep.ip} jump ${markMasq}`);
     if (affinity) rule(chain, `update @${names.affinity(ep)} { ${ipX} saddr }`);
     rule(chain, `meta l4proto ${protocol} dnat to ${ep.key}`);
   }
 
   return { sets, chains: [...chains].map(([name, rules]) => ({ name, rules })), elements };
-}
-
-/**
- * The random choice among endpoint chains. Upstream: one anonymous `numgen … vmap { … }` per
- * service, which makes kernel loading super-linear in the number of services. kproxy: plain
- * rules, the i-th taken with probability 1/(n-i) of what reaches it, so each endpoint gets 1/n.
- */
-function endpointChoiceRules(chains: readonly string[], ctx: RenderContext): string[] {
-  if (ctx.layout === "upstream") {
-    const entries = chains.map((chain, i) => `${i} : goto ${chain}`).join(" , ");
-    return [`numgen random mod ${chains.length} vmap { ${entries} }`];
-  }
-  const n = chains.length;
-  return chains.map((chain, i) =>
-    i === n - 1 ? `goto ${chain}` : `numgen random mod ${n - i} 0 goto ${chain}`,
-  );
 }
 
 /**

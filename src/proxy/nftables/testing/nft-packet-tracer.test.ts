@@ -63,9 +63,10 @@ describe("packet flows through the rendered rules (upstream's TestInternalExtern
 
   it("sees a rule that sends traffic elsewhere (the tracer can fail)", () => {
     const loaded = loadConformanceInput(name, "kproxy");
+    // The kproxy layout keeps endpoints in map elements (`range : ip . port`).
     const text = renderNftables(loaded.state, loaded.config, baselineKernelFeatures).replace(
-      "dnat to 10.180.0.1:80",
-      "dnat to 10.180.9.9:80",
+      ": 10.180.0.1 . 80",
+      ": 10.180.9.9 . 80",
     );
     const tracer = new NftPacketTracer(text, ["192.168.0.2"]);
     const got = summarize(tracer.trace({ src: "10.0.0.2", dst: "172.30.0.41", port: 80, protocol: "tcp" }));
@@ -83,5 +84,17 @@ describe("packet flows through the rendered rules (upstream's TestInternalExtern
     assert.deepEqual(trace("172.30.0.41", 81), ["REJECT"]);
     assert.deepEqual(trace("172.30.9.9", 80), ["DROP"]);
     assert.deepEqual(trace("172.30.0.41", 80), ["10.180.0.1:80"]);
+  });
+
+  it("masquerades hairpin traffic in the kproxy layout (source and DNAT destination the same endpoint)", () => {
+    const loaded = loadConformanceInput("nftables-overall", "kproxy");
+    const tracer = new NftPacketTracer(renderNftables(loaded.state, loaded.config, baselineKernelFeatures), [
+      "192.168.0.2",
+    ]);
+    // ns1/svc1 has one endpoint, 10.180.0.1: from itself it is hairpin, from another pod not.
+    const self = tracer.trace({ src: "10.180.0.1", dst: "172.30.0.41", port: 80, protocol: "tcp" });
+    assert.deepEqual(self, [{ verdict: "accept", dnat: "10.180.0.1:80", masqueraded: true }]);
+    const other = tracer.trace({ src: "10.180.0.2", dst: "172.30.0.41", port: 80, protocol: "tcp" });
+    assert.deepEqual(other, [{ verdict: "accept", dnat: "10.180.0.1:80", masqueraded: false }]);
   });
 });

@@ -84,10 +84,13 @@ export class NftPacketTracer {
         rules.push(tokenize(rest));
       } else if (kind === "element") {
         const body = /^\{ (.*) \}$/.exec(rest)?.[1] ?? "";
-        const [keyPart = "", value = ""] = body.split(" : ");
-        const key = keyPart.replace(/ comment ".*"$/, "");
         const list = this.#elements.get(name) ?? [];
-        list.push({ key: key.trim(), value: value.trim() });
+        // One element, or a list of them (interval maps get all theirs in one command).
+        for (const element of body.split(" , ")) {
+          const [keyPart = "", value = ""] = element.split(" : ");
+          const key = keyPart.replace(/ comment ".*"$/, "");
+          list.push({ key: key.trim(), value: value.trim() });
+        }
         this.#elements.set(name, list);
       }
     }
@@ -178,6 +181,17 @@ export class NftPacketTracer {
       const at = (k: number): string => tokens[i + k] ?? "";
       if (t === "comment") return step(i + 2, p);
       if (t === "ct" && at(1) === "state" && at(2) === "new") return step(i + 3, p);
+      if (t === "ct" && at(1) === "status" && at(2) === "dnat")
+        return p.dnat !== undefined ? step(i + 3, p) : no;
+      if ((t === "ip" || t === "ip6") && at(1) === "saddr" && at(2) === "." && at(4) === "daddr") {
+        // ip saddr . ip daddr @set
+        const set = at(5);
+        if (at(3) !== t || !set.startsWith("@"))
+          throw new Error(`unsupported concatenation in ${tokens.join(" ")}`);
+        const key = `${p.src} . ${p.dst}`;
+        const hit = (this.#elements.get(set.slice(1)) ?? []).some((e) => e.key === key);
+        return hit ? step(i + 6, p) : no;
+      }
       if ((t === "ip" || t === "ip6") && (at(1) === "saddr" || at(1) === "daddr")) {
         if (at(2) === ".") {
           // ip daddr . meta l4proto . th dport vmap @map
@@ -231,6 +245,12 @@ export class NftPacketTracer {
       }
       if (t === "update") return step(tokens.indexOf("}", i) + 1, p);
       if (t === "masquerade") return [{ pkt: { ...p, masqueraded: true }, action: { kind: "accept" } }];
+      if (t === "dnat" && (at(1) === "ip" || at(1) === "ip6") && at(2) === "to" && at(3) === "numgen") {
+        // dnat ip to numgen random mod M offset K map @S: every element of S in [K, K+M-1] is possible.
+        if (at(4) !== "random" || at(5) !== "mod" || at(7) !== "offset" || at(9) !== "map")
+          throw new Error(`unsupported dnat map in ${tokens.join(" ")}`);
+        return this.#dnatByMap(Number(at(8)), Number(at(8)) + Number(at(6)) - 1, at(10), p);
+      }
       if (t === "dnat" && at(1) === "to") {
         const target = at(2);
         const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
@@ -245,6 +265,19 @@ export class NftPacketTracer {
       throw new Error(`the tracer does not understand "${tokens.slice(i).join(" ")}"`);
     };
     return step(0, start);
+  }
+
+  /** The DNATs an interval map offers for numbers in [from, to]; none: the rule does not match. */
+  #dnatByMap(from: number, to: number, setRef: string, p: PacketState): Branch[] {
+    const out: Branch[] = [];
+    for (const e of this.#elements.get(setRef.replace(/^@/, "")) ?? []) {
+      const [lo = NaN, hi = lo] = e.key.split("-").map(Number);
+      if (hi < from || lo > to) continue;
+      const [ip = "", port = ""] = e.value.split(" . ");
+      const target = ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+      out.push({ pkt: { ...p, dst: ip, port: Number(port), dnat: target }, action: { kind: "accept" } });
+    }
+    return out.length > 0 ? out : [{ pkt: p, action: { kind: "next" } }];
   }
 
   #vmap(setRef: string, key: string, p: PacketState): Branch[] {

@@ -17,7 +17,13 @@ export interface FixtureService {
   readonly sourceRanges?: readonly string[];
   readonly externalTrafficPolicyLocal?: boolean;
   readonly affinitySeconds?: number;
-  readonly endpoints: readonly { readonly ip: string; readonly port: number; readonly nodeName?: string }[];
+  readonly endpoints: readonly {
+    readonly ip: string;
+    readonly port: number;
+    readonly nodeName?: string;
+    /** `conditions.ready` (default true). */
+    readonly ready?: boolean;
+  }[];
 }
 
 /** The Service and EndpointSlice objects of the fixtures. */
@@ -60,6 +66,7 @@ export function fixtureObjects(services: readonly FixtureService[]): KubernetesO
       endpoints: s.endpoints.map((e) => ({
         addresses: [e.ip],
         ...(e.nodeName ? { nodeName: e.nodeName } : {}),
+        ...(e.ready === false ? { conditions: { ready: false } } : {}),
       })),
       ports: [{ name: "p", port: s.endpoints[0]?.port ?? s.port, protocol }],
     } as KubernetesObject);
