@@ -1,15 +1,18 @@
 // Must-show 3 of the nftables issue: a one-endpoint change among many services sends a
-// transaction whose size does not depend on the number of services (behaviour, not timing:
-// the timings are in bench/nftables.bench.ts).
+// transaction whose size does not depend on the number of services, made only of map and set
+// element operations (behaviour, not timing: the timings are in bench/nftables.bench.ts).
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { defaultProxyConfig } from "../../src/config/defaults.ts";
 import type { NodeInfo } from "../../src/model/node-info.ts";
 import { newNftablesProxier } from "../../src/proxy/nftables/nftables-proxier.ts";
-import { servicePortNames } from "../../src/proxy/nftables/render/chain-names.ts";
 import { createTestNetns, removeAll, type TestNetns } from "../../src/proxy/nftables/testing/netns.ts";
-import { fixtureState, manyServices } from "../../src/proxy/nftables/testing/service-fixtures.ts";
+import {
+  fixtureState,
+  manyServices,
+  type FixtureService,
+} from "../../src/proxy/nftables/testing/service-fixtures.ts";
 import { systemClock } from "../../src/sys/clock.ts";
 import { silentLogger } from "../../src/sys/logger.ts";
 import { missingRequirement, suiteSkip } from "../support/requirements.ts";
@@ -24,14 +27,29 @@ const node: NodeInfo = {
   deleting: false,
 };
 
+/** The one-endpoint changes of the issue, each applied to the previous state of service 500. */
+const changes: readonly { name: string; endpoints: (s: FixtureService) => FixtureService["endpoints"] }[] = [
+  { name: "endpoint added", endpoints: (s) => [...s.endpoints, { ip: "10.250.0.1", port: 8080 }] },
+  {
+    name: "endpoint not ready",
+    endpoints: (s) => s.endpoints.map((e, i) => (i === 0 ? { ...e, ready: false } : e)),
+  },
+  { name: "endpoint removed", endpoints: (s) => s.endpoints.slice(0, -1) },
+];
+
+interface ChangeResult {
+  readonly name: string;
+  readonly text: string;
+  readonly kinds: readonly string[];
+  readonly path: string;
+}
+
 describe("nftables partial sync size at scale", suiteSkip(requirement), () => {
   const namespaces: TestNetns[] = [];
   after(() => removeAll(namespaces));
 
-  /** Loads `n` services, then moves one endpoint of one service; returns that sync's transaction. */
-  async function oneEndpointChange(
-    n: number,
-  ): Promise<{ text: string; kinds: readonly string[]; chain: string }> {
+  /** Loads `n` services, then applies each change to one service; returns each sync's transaction. */
+  async function oneEndpointChanges(n: number): Promise<{ results: ChangeResult[]; endpointMap: string }> {
     const ns = await createTestNetns("nftscale");
     namespaces.push(ns);
     const proxier = await newNftablesProxier(
@@ -48,40 +66,69 @@ describe("nftables partial sync size at scale", suiteSkip(requirement), () => {
     await proxier.sync({ states: [fixtureState(services, node)], full: true, changedServices: new Set() });
     // The same service (by name) in both sizes, so that names have the same length.
     const index = 500;
-    const target = services[index];
-    assert.ok(target !== undefined);
-    const moved = {
-      ...target,
-      endpoints: [target.endpoints[0], { ip: "10.250.0.1", port: 8080 }].flatMap((e) => e ?? []),
-    };
-    services[index] = moved;
-    await proxier.sync({
-      states: [fixtureState(services, node)],
-      full: false,
-      changedServices: new Set([`${target.namespace}/${target.name}`]),
-    });
-    const chain = servicePortNames({
-      namespace: target.namespace,
-      name: target.name,
-      port: "p",
-      protocol: "TCP",
-    }).cluster;
-    const listed = await ns.exec("nft", ["list", "chain", "ip", "kproxy", chain]);
+    const results: ChangeResult[] = [];
+    let endpointMap = "";
+    for (const change of changes) {
+      const target = services[index];
+      assert.ok(target !== undefined);
+      services[index] = { ...target, endpoints: change.endpoints(target) };
+      await proxier.sync({
+        states: [fixtureState(services, node)],
+        full: false,
+        changedServices: new Set([`${target.namespace}/${target.name}`]),
+      });
+      results.push({
+        name: change.name,
+        text: proxier.lastTransaction,
+        kinds: proxier.lastPlanKinds,
+        path: proxier.lastApplyPath,
+      });
+      if (change.name === "endpoint added") {
+        const map = /element ip kproxy (endpoints-tcp-\d+) /.exec(proxier.lastTransaction)?.[1] ?? "";
+        endpointMap = await ns.exec("nft", ["list", "map", "ip", "kproxy", map]);
+      }
+    }
+    await proxier.close();
     await ns.remove();
-    return { text: proxier.lastTransaction, kinds: proxier.lastPlanKinds, chain: listed };
+    return { results, endpointMap };
   }
 
-  it("sends the same transaction for a one-endpoint change at 1,000 and at 10,000 services", async () => {
-    const small = await oneEndpointChange(1000);
-    const large = await oneEndpointChange(10_000);
-    assert.deepEqual(small.kinds, ["partial"]);
-    assert.deepEqual(large.kinds, ["partial"]);
-    assert.equal(large.text.length, small.text.length, `1,000:\n${small.text}\n10,000:\n${large.text}`);
-    assert.equal(large.text, small.text);
-    // Only that service's chains: its service chain rewritten, one endpoint chain added, one flushed.
-    assert.ok(large.text.split("\n").filter(Boolean).length <= 8, large.text);
-    assert.match(large.text, /^add chain ip kproxy endpoint-\S+__10\.250\.0\.1\/8080$/m);
-    // And the kernel has it.
-    assert.match(large.chain, /10\.250\.0\.1\/8080/);
+  it("sends the same element-only transaction for one-endpoint changes at 1,000 and at 10,000 services", async (t) => {
+    const small = await oneEndpointChanges(1000);
+    const large = await oneEndpointChanges(10_000);
+    for (const [i, change] of changes.entries()) {
+      const s = small.results[i];
+      const l = large.results[i];
+      assert.ok(s !== undefined && l !== undefined);
+      assert.deepEqual(s.kinds, ["partial"], change.name);
+      assert.deepEqual(l.kinds, ["partial"], change.name);
+      assert.equal(l.text, s.text, `${change.name}: 1,000:\n${s.text}\n10,000:\n${l.text}`);
+      const lines = l.text.split("\n").filter(Boolean);
+      // Only map and set elements: no chain and no rule is added, flushed or deleted.
+      assert.deepEqual(
+        lines.filter((line) => !/^(add|delete) element ip kproxy /.test(line)),
+        [],
+        `${change.name}:\n${l.text}`,
+      );
+      assert.ok(lines.length > 0 && lines.length <= 8, `${change.name}:\n${l.text}`);
+      t.diagnostic(`${change.name}: ${lines.length} commands, ${l.text.length} bytes, sent by ${l.path}`);
+    }
+    // The added endpoint owns a third of the service's numbers, and the kernel has it.
+    assert.match(
+      large.results[0]?.text ?? "",
+      /^add element ip kproxy endpoints-tcp-\d+ \{ \d+-\d+ : 10\.250\.0\.1 \. 8080 \}$/m,
+    );
+    assert.match(large.endpointMap, /10\.250\.0\.1 \. 8080/);
+    // Not ready: the first endpoint's numbers go to the others, and its hairpin pair goes.
+    assert.doesNotMatch(large.results[1]?.text ?? "", /: 10\.100\./);
+    assert.match(
+      large.results[1]?.text ?? "",
+      /^delete element ip kproxy hairpin-endpoints \{ 10\.100\.1\.244 \. 10\.100\.1\.244 \}$/m,
+    );
+    // Removed: the one endpoint left gets every number.
+    assert.match(
+      large.results[2]?.text ?? "",
+      /^add element ip kproxy endpoints-tcp-\d+ \{ (\d+)-\d+ : 10\.101\.1\.244 \. 8080 \}$/m,
+    );
   });
 });
