@@ -39,6 +39,11 @@ export interface ConfigFlagValues {
   dns?: boolean;
   dnsBindAddress?: string;
   clusterDomain?: string;
+  dnsTtl?: string;
+  dnsUpstream?: string[];
+  dnsPods?: string;
+  dnsEndpointPodNames?: boolean;
+  dnsExternalNameIps?: boolean;
 }
 
 /** Accumulates a repeatable, comma-separated flag. */
@@ -171,7 +176,16 @@ export function addEmbeddedServerOptions(cmd: Command): Command {
     )
     .option("--dns", "also run the cluster DNS server")
     .option("--dns-bind-address <addr:port>", `DNS server address (default ${d.dns.bindAddress})`)
-    .option("--cluster-domain <domain>", `cluster DNS domain (default ${d.dns.clusterDomain})`);
+    .option("--cluster-domain <domain>", `cluster DNS domain (default ${d.dns.clusterDomain})`)
+    .option("--dns-ttl <seconds>", `TTL of DNS answers, 0-3600 seconds (default ${d.dns.ttlSeconds})`)
+    .option(
+      "--dns-upstream <addr[:port]>",
+      "resolver for names outside the cluster zone (repeatable; default: /etc/resolv.conf's)",
+      collectList,
+    )
+    .option("--dns-pods <mode>", `pod records: disabled, insecure or verified (default ${d.dns.pods})`)
+    .option("--dns-endpoint-pod-names", "name headless endpoints without a hostname after their Pod")
+    .option("--dns-external-name-ips", "answer an ExternalName that is an IP address with an A/AAAA record");
 }
 
 /**
@@ -285,6 +299,11 @@ function applyFlags(base: ProxyConfig, f: ConfigFlagValues, problems: FieldProbl
       enabled: f.dns === true ? true : base.dns.enabled,
       bindAddress: f.dnsBindAddress ?? base.dns.bindAddress,
       clusterDomain: f.clusterDomain ?? base.dns.clusterDomain,
+      ttlSeconds: f.dnsTtl !== undefined ? Number(f.dnsTtl) : base.dns.ttlSeconds,
+      upstreams: f.dnsUpstream ?? base.dns.upstreams,
+      pods: (f.dnsPods as ProxyConfig["dns"]["pods"] | undefined) ?? base.dns.pods,
+      endpointPodNames: f.dnsEndpointPodNames === true ? true : base.dns.endpointPodNames,
+      externalNameIPs: f.dnsExternalNameIps === true ? true : base.dns.externalNameIPs,
     },
   };
 }

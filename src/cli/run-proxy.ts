@@ -208,9 +208,9 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
         clusterDomain: config.dns.clusterDomain,
         ttlSeconds: config.dns.ttlSeconds,
         upstreams: config.dns.upstreams,
-        pods: "disabled",
-        endpointPodNames: false,
-        externalNameIPs: false,
+        pods: config.dns.pods,
+        endpointPodNames: config.dns.endpointPodNames,
+        externalNameIPs: config.dns.externalNameIPs,
         logger: logger.child({ component: "dns" }),
         metrics: metrics.registry,
       });

@@ -105,5 +105,8 @@ export const configFileFields: FieldSpec = {
     clusterDomain: "string",
     ttl: "int",
     upstreams: "strings",
+    pods: "string",
+    endpointPodNames: "bool",
+    externalNameIPs: "bool",
   },
 };

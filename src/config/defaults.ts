@@ -78,6 +78,9 @@ export const defaultProxyConfig: ProxyConfig = {
     clusterDomain: "cluster.local",
     ttlSeconds: 5,
     upstreams: [],
+    pods: "disabled",
+    endpointPodNames: false,
+    externalNameIPs: false,
   },
 };
 

@@ -287,6 +287,9 @@ function mergeFileValues(base: ProxyConfig, v: Values): ProxyConfig {
       clusterDomain: pick(dns["clusterDomain"], base.dns.clusterDomain),
       ttlSeconds: pick(dns["ttl"], base.dns.ttlSeconds),
       upstreams: pick(dns["upstreams"], base.dns.upstreams),
+      pods: pick(dns["pods"], base.dns.pods),
+      endpointPodNames: pick(dns["endpointPodNames"], base.dns.endpointPodNames),
+      externalNameIPs: pick(dns["externalNameIPs"], base.dns.externalNameIPs),
     },
   };
 }

@@ -98,6 +98,12 @@ export interface DnsConfig {
   readonly clusterDomain: string;
   readonly ttlSeconds: number;
   readonly upstreams: readonly string[];
+  /** Pod records `a-b-c-d.<ns>.pod.<zone>`: disabled, insecure (any such name) or verified (a Pod has the IP). */
+  readonly pods: "disabled" | "insecure" | "verified";
+  /** Name headless endpoints without a hostname after their Pod rather than their IP. */
+  readonly endpointPodNames: boolean;
+  /** Answer an ExternalName that is an IP address with an A/AAAA record (CoreDNS gives no answer). */
+  readonly externalNameIPs: boolean;
 }
 
 export interface ProxyConfig {

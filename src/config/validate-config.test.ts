@@ -96,6 +96,11 @@ describe("validateConfig", () => {
       },
       ["dns.bindAddress", "dns.clusterDomain", "dns.ttl", "dns.upstreams[1]"],
     ],
+    [
+      "a DNS TTL above an hour and an unknown pod-records mode",
+      { ...d, dns: { ...d.dns, ttlSeconds: 3601, pods: "all" as "disabled" } },
+      ["dns.ttl", "dns.pods"],
+    ],
   ];
   for (const [name, config, expected] of cases) {
     it(`reports ${name}`, () => assert.deepEqual(fields(config), expected));

@@ -156,8 +156,11 @@ export function validateConfig(config: ProxyConfig): FieldProblem[] {
   if (dns.clusterDomain === "" || !isDnsSubdomain(dns.clusterDomain.replace(/\.$/, ""))) {
     add("dns.clusterDomain", `${JSON.stringify(dns.clusterDomain)} is not a DNS domain`, "cluster.local");
   }
-  if (!Number.isInteger(dns.ttlSeconds) || dns.ttlSeconds < 0 || dns.ttlSeconds > 2_147_483_647) {
-    add("dns.ttl", `${dns.ttlSeconds} must be an integer number of seconds >= 0`, "5");
+  if (!Number.isInteger(dns.ttlSeconds) || dns.ttlSeconds < 0 || dns.ttlSeconds > 3600) {
+    add("dns.ttl", `${dns.ttlSeconds} must be an integer number of seconds from 0 to 3600`, "5");
+  }
+  if (!["disabled", "insecure", "verified"].includes(dns.pods)) {
+    add("dns.pods", `${JSON.stringify(dns.pods)} is not disabled, insecure or verified`, "disabled");
   }
   dns.upstreams.forEach((u, i) => {
     if (!isHostWithOptionalPort(u))
