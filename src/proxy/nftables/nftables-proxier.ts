@@ -7,6 +7,7 @@ import { NftTableWriter, type TablePlan } from "./apply/nft-table-writer.ts";
 import { runNft } from "./apply/run-nft.ts";
 import { applyNetlinkBatch } from "./apply/netlink/apply-netlink-batch.ts";
 import { openNetfilterSocket, type NetfilterSocket } from "./apply/netlink/netfilter-socket.ts";
+import { ServicePortIndex, type ChangedPorts } from "./apply/service-port-index.ts";
 import { clearStaleUdpFlows, staleUdpFlows } from "./apply/stale-udp-conntrack.ts";
 import { EndpointBlocks } from "./render/endpoint-blocks.ts";
 import { kproxyTableName, upstreamTableName } from "./render/render-context.ts";
@@ -35,12 +36,16 @@ export interface NftablesProxier extends Proxier {
   readonly lastPlanKinds: readonly string[];
   /** How the last transaction was sent: `netlink`, `nft`, or `none`. */
   readonly lastApplyPath: "netlink" | "nft" | "none";
+  /** How long sending the last transaction took (ms), out of the whole sync. */
+  readonly lastApplyMs: number;
 }
 
 interface FamilyTable {
   readonly writer: NftTableWriter;
   /** Which numgen block each service chain draws from (kproxy layout); kept between syncs. */
   readonly blocks: EndpointBlocks;
+  /** The service ports of `state`, by Service. */
+  readonly ports: ServicePortIndex;
   state: ProxyState | undefined;
 }
 
@@ -68,6 +73,7 @@ export async function newNftablesProxier(
   let lastTransaction = "";
   let lastPlanKinds: string[] = [];
   let lastApplyPath: NftablesProxier["lastApplyPath"] = "none";
+  let lastApplyMs = 0;
   // The netlink socket for partial syncs: opened on first use; null when FFI is not available.
   let socket: NetfilterSocket | null | undefined = options.netlink === false ? null : undefined;
   const netlinkSocket = async (): Promise<NetfilterSocket | null> => {
@@ -97,6 +103,7 @@ export async function newNftablesProxier(
       t = {
         writer: new NftTableWriter(family, name, { staleChainDelayMs }),
         blocks: new EndpointBlocks(),
+        ports: new ServicePortIndex(),
         state: undefined,
       };
       tables.set(state.family, t);
@@ -115,22 +122,29 @@ export async function newNftablesProxier(
     get lastApplyPath() {
       return lastApplyPath;
     },
+    get lastApplyMs() {
+      return lastApplyMs;
+    },
 
     async sync(request: SyncRequest): Promise<void> {
       const now = clock.now();
-      const plans: { table: FamilyTable; plan: TablePlan; state: ProxyState; keys: string[] }[] = [];
+      const plans: {
+        table: FamilyTable;
+        plan: TablePlan;
+        state: ProxyState;
+        keys: string[];
+        ports: ChangedPorts | undefined;
+      }[] = [];
       for (const state of request.states) {
         const table = tableOf(state);
         // Only the changed services' ports are rendered on a partial sync, so that its cost
         // follows the size of the change, not of the cluster.
-        const changedKeys: string[] = [];
-        const removed: string[] = [];
-        if (!request.full) {
-          for (const [key, svc] of state.services)
-            if (request.changedServices.has(svc.serviceKey)) changedKeys.push(key);
-          for (const [key, svc] of table.state?.services ?? [])
-            if (request.changedServices.has(svc.serviceKey) && !state.services.has(key)) removed.push(key);
-        }
+        const ports =
+          request.full || table.state === undefined
+            ? undefined
+            : table.ports.changes(state.services, request.changedServices);
+        const changedKeys = ports?.current ?? [];
+        const removed = ports?.removed ?? [];
         const { blocks } = table;
         // A full sync renders every chain again: blocks are allocated afresh (and compacted).
         if (request.full) blocks.reset();
@@ -148,12 +162,13 @@ export async function newNftablesProxier(
         const keys = full
           ? [...new Set([...state.services.keys(), ...(table.state?.services.keys() ?? [])])]
           : [...changedKeys, ...removed];
-        plans.push({ table, plan, state, keys });
+        plans.push({ table, plan, state, keys, ports: full ? undefined : ports });
       }
       const text = plans.map((p) => p.plan.text).join("");
       lastTransaction = text;
       lastPlanKinds = plans.map((p) => p.plan.kind);
       const start = clock.now();
+      const applyStart = performance.now();
       lastApplyPath = "none";
       if (text !== "") {
         try {
@@ -174,6 +189,7 @@ export async function newNftablesProxier(
           throw err;
         }
       }
+      lastApplyMs = performance.now() - applyStart;
       for (const p of plans) {
         p.plan.commit();
         for (const chain of p.plan.removedChains) p.table.blocks.release(chain);
@@ -184,6 +200,8 @@ export async function newNftablesProxier(
       );
       for (const p of plans) {
         const flows = staleUdpFlows(p.table.state, p.state, p.keys);
+        if (p.ports === undefined) p.table.ports.reset(p.state.services);
+        else p.ports.commit();
         p.table.state = p.state;
         if (flows.length > 0) await clearStaleUdpFlows(executor, flows, logger, p.state.family);
       }
