@@ -35,6 +35,9 @@ const changes: readonly { name: string; endpoints: (s: FixtureService) => Fixtur
     endpoints: (s) => s.endpoints.map((e, i) => (i === 0 ? { ...e, ready: false } : e)),
   },
   { name: "endpoint removed", endpoints: (s) => s.endpoints.slice(0, -1) },
+  // The last ready endpoint goes (the service now rejects), then one becomes ready again.
+  { name: "last endpoint removed", endpoints: (s) => s.endpoints.slice(0, 1) },
+  { name: "endpoint ready again", endpoints: (s) => s.endpoints.map((e) => ({ ...e, ready: true })) },
 ];
 
 interface ChangeResult {
@@ -111,6 +114,7 @@ describe("nftables partial sync size at scale", suiteSkip(requirement), () => {
         `${change.name}:\n${l.text}`,
       );
       assert.ok(lines.length > 0 && lines.length <= 8, `${change.name}:\n${l.text}`);
+      assert.equal(l.path, "netlink", change.name);
       t.diagnostic(`${change.name}: ${lines.length} commands, ${l.text.length} bytes, sent by ${l.path}`);
     }
     // The added endpoint owns a third of the service's numbers, and the kernel has it.
@@ -129,6 +133,19 @@ describe("nftables partial sync size at scale", suiteSkip(requirement), () => {
     assert.match(
       large.results[2]?.text ?? "",
       /^add element ip kproxy endpoints-tcp-\d+ \{ (\d+)-\d+ : 10\.101\.1\.244 \. 8080 \}$/m,
+    );
+    // No endpoint left: the service's address now goes to reject-chain; and back.
+    assert.match(
+      large.results[3]?.text ?? "",
+      /^delete element ip kproxy service-ips \{ 172\.16\.1\.244 \. tcp \. 80 \}$/m,
+    );
+    assert.match(
+      large.results[3]?.text ?? "",
+      /^add element ip kproxy no-endpoint-services \{ 172\.16\.1\.244 .* : goto reject-chain \}$/m,
+    );
+    assert.match(
+      large.results[4]?.text ?? "",
+      /^add element ip kproxy service-ips \{ 172\.16\.1\.244 \. tcp \. 80 : goto service-/m,
     );
   });
 });
