@@ -555,7 +555,18 @@ if (process.argv[2] === "--worker") {
             better: "lower" as const,
             referenceSamples: m.reference ?? [],
           }),
-      ...(m.note === undefined ? {} : { note: m.note }),
+      ...(m.note === undefined && !m.referenceCapped
+        ? {}
+        : {
+            note: [
+              m.note,
+              m.referenceCapped
+                ? "upstream's way stopped at the time cap: the ratio is an upper bound"
+                : undefined,
+            ]
+              .filter((x) => x !== undefined)
+              .join("; "),
+          }),
     });
   };
   for (const backend of backends) {
