@@ -1,6 +1,8 @@
 import { Counter, type Registry } from "prom-client";
 import { RuleApplyError } from "../../errors.ts";
+import type { Endpoint } from "../../model/endpoint.ts";
 import type { ProxyState } from "../../model/proxy-state.ts";
+import type { ServicePort } from "../../model/service-port.ts";
 import type { Proxier, ProxierDeps, ProxierFactory, SyncRequest } from "../proxier.ts";
 import { checkNftablesRequirements } from "./apply/nftables-requirements.ts";
 import { NftTableWriter, type TablePlan } from "./apply/nft-table-writer.ts";
@@ -8,7 +10,8 @@ import { runNft } from "./apply/run-nft.ts";
 import { applyNetlinkBatch } from "./apply/netlink/apply-netlink-batch.ts";
 import { openNetfilterSocket, type NetfilterSocket } from "./apply/netlink/netfilter-socket.ts";
 import { ServicePortIndex, type ChangedPorts } from "./apply/service-port-index.ts";
-import { clearStaleUdpFlows, staleUdpFlows } from "./apply/stale-udp-conntrack.ts";
+import { clearStaleUdpConntrack } from "../conntrack/clear-stale-udp-conntrack.ts";
+import { staleUdpEntries } from "../conntrack/stale-udp-entries.ts";
 import { EndpointBlocks } from "./render/endpoint-blocks.ts";
 import { kproxyTableName, upstreamTableName } from "./render/render-context.ts";
 import { buildNftablesRuleset } from "./render/render-nftables.ts";
@@ -199,11 +202,17 @@ export async function newNftablesProxier(
         "nftables transaction applied",
       );
       for (const p of plans) {
-        const flows = staleUdpFlows(p.table.state, p.state, p.keys);
+        // Stale UDP flows can only concern the ports this sync changed.
+        const previous = p.table.state;
+        const entries =
+          p.ports === undefined
+            ? staleUdpEntries(previous, p.state)
+            : staleUdpEntries(previous && onlyPorts(previous, p.keys), onlyPorts(p.state, p.keys));
         if (p.ports === undefined) p.table.ports.reset(p.state.services);
         else p.ports.commit();
         p.table.state = p.state;
-        if (flows.length > 0) await clearStaleUdpFlows(executor, flows, logger, p.state.family);
+        if (entries.services.length + entries.endpoints.length > 0)
+          await clearStaleUdpConntrack(executor, entries, { logger });
       }
     },
 
@@ -234,4 +243,17 @@ export async function newNftablesProxier(
 function counter(registry: Registry, name: string, help: string): Counter {
   const existing = registry.getSingleMetric(name);
   return existing instanceof Counter ? existing : new Counter({ name, help, registers: [registry] });
+}
+
+/** `state` with only the service ports `keys` (and their endpoints). */
+function onlyPorts(state: ProxyState, keys: readonly string[]): ProxyState {
+  const services = new Map<string, ServicePort>();
+  const endpoints = new Map<string, readonly Endpoint[]>();
+  for (const key of keys) {
+    const svc = state.services.get(key);
+    if (svc !== undefined) services.set(key, svc);
+    const eps = state.endpoints.get(key);
+    if (eps !== undefined) endpoints.set(key, eps);
+  }
+  return { ...state, services, endpoints };
 }
