@@ -2,14 +2,16 @@
 //  - time to establish a new TCP connection through a Service with 0 / 1k / 10k / 30k services
 //    loaded (nftables default layout vs iptables with the tested service last in KUBE-SERVICES),
 //    measured from a client namespace through a node namespace to a backend in a pod namespace;
-//  - full and partial (one endpoint) sync times at 1k / 10k / 20k services, both layouts;
+//  - full and partial (one endpoint) sync times at 1k / 10k / 20k services, both layouts; the
+//    one-endpoint change (added, not ready, removed, ready again, in turn) of the default layout
+//    side by side at every size, with the share spent sending it to the kernel;
 //  - change-to-traffic latency: from the start of a one-endpoint sync until a client's new
 //    connections reach the new endpoint.
 // Writes a table (report()) and an SVG plot to bench/results/.
 // Sizes: KPROXY_BENCH_NFT_CONNECT_SIZES, KPROXY_BENCH_NFT_SYNC_SIZES (comma-separated),
 // KPROXY_BENCH_NFT_UPSTREAM_MAX (largest size run with the upstream layout, default 10000: at
 // 20,000 it takes about five minutes per load), KPROXY_BENCH_NFT_RUNS (default 3),
-// KPROXY_BENCH_IPTABLES (restore command, default iptables-legacy-restore; iptables-nft-restore
+// KPROXY_BENCH_NFT_PARTIAL_RUNS (one-endpoint changes per size, default 40), KPROXY_BENCH_IPTABLES (restore command, default iptables-legacy-restore; iptables-nft-restore
 // works too but loads 30k services very slowly).
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -43,6 +45,7 @@ const connectSizes = sizes("KPROXY_BENCH_NFT_CONNECT_SIZES", "0,1000,10000,30000
 const syncSizes = sizes("KPROXY_BENCH_NFT_SYNC_SIZES", "1000,10000,20000");
 const upstreamMax = Number(process.env["KPROXY_BENCH_NFT_UPSTREAM_MAX"] ?? "10000");
 const runs = Number(process.env["KPROXY_BENCH_NFT_RUNS"] ?? "3");
+const partialRuns = Number(process.env["KPROXY_BENCH_NFT_PARTIAL_RUNS"] ?? "40");
 const iptablesRestore = process.env["KPROXY_BENCH_IPTABLES"] ?? "iptables-legacy-restore";
 const iptables = iptablesRestore.replace(/-restore$/, "");
 
@@ -78,15 +81,25 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** Moves service `index` to a new second endpoint (a different one each round). */
-function withMovedEndpoint(services: FixtureService[], index: number, round: number): FixtureService[] {
+/**
+ * Service `index` after one more one-endpoint change, in turn: an endpoint added (a different one
+ * each cycle), the first one not ready, the added one removed, the first one ready again.
+ */
+function withEndpointChange(services: FixtureService[], index: number, round: number): FixtureService[] {
   const out = [...services];
   const s = services[index];
   if (s === undefined) return out;
-  out[index] = {
-    ...s,
-    endpoints: [...s.endpoints.slice(0, 1), { ip: `10.250.${round >> 8}.${round & 255}`, port: 8080 }],
-  };
+  const [first, second] = s.endpoints;
+  if (first === undefined || second === undefined) return out;
+  const cycle = Math.floor(round / 4);
+  const added = { ip: `10.250.${cycle >> 8}.${cycle & 255}`, port: 8080 };
+  const endpoints = [
+    [first, second, added],
+    [{ ...first, ready: false }, second, added],
+    [{ ...first, ready: false }, second],
+    [{ ...first, ready: true }, second],
+  ][round % 4];
+  out[index] = { ...s, endpoints: endpoints ?? s.endpoints };
   return out;
 }
 
@@ -95,6 +108,8 @@ interface SyncFigures {
   rebuildMs: number;
   fullMs?: number[];
   partialMs: number[];
+  /** The part of each partial sync spent sending it (netlink batch or nft -f). */
+  partialApplyMs: number[];
   partialBytes: number;
 }
 
@@ -118,12 +133,15 @@ async function measureSync(size: number, layout: "kproxy" | "upstream"): Promise
         await timed(() => proxier.sync({ states: [initial], full: true, changedServices: new Set() })),
       );
     const partialMs: number[] = [];
+    const partialApplyMs: number[] = [];
     const applyPaths = new Set<string>();
     let partialBytes = 0;
     const index = Math.floor(size / 2);
     const target = services[index];
-    for (let i = 0; i < Math.max(runs, 5); i++) {
-      services = withMovedEndpoint(services, index, i);
+    // The upstream layout's partial syncs cost up to seconds each: fewer of them.
+    const count = layout === "kproxy" ? partialRuns : Math.max(runs, 5);
+    for (let i = 0; i < count; i++) {
+      services = withEndpointChange(services, index, i);
       const s = state();
       partialMs.push(
         await timed(() =>
@@ -134,11 +152,13 @@ async function measureSync(size: number, layout: "kproxy" | "upstream"): Promise
           }),
         ),
       );
-      partialBytes = proxier.lastTransaction.length;
+      partialApplyMs.push(proxier.lastApplyMs);
+      partialBytes = Math.max(partialBytes, proxier.lastTransaction.length);
       applyPaths.add(proxier.lastApplyPath);
     }
+    await proxier.close();
     meta[`partial sync path ${layout}/${size}`] = [...applyPaths].join(",");
-    return { rebuildMs, ...(fullMs.length > 0 ? { fullMs } : {}), partialMs, partialBytes };
+    return { rebuildMs, ...(fullMs.length > 0 ? { fullMs } : {}), partialMs, partialApplyMs, partialBytes };
   } finally {
     await ns.remove();
   }
@@ -380,6 +400,10 @@ function linePanel(
   return out.join("\n");
 }
 
+function fmtMs(ms: number): string {
+  return `${Number(ms.toPrecision(3))} ms`;
+}
+
 function writePlot(panels: readonly string[]): string {
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="${Math.ceil(panels.length / 2) * 280 + 30}" font-family="sans-serif">`,
@@ -487,7 +511,7 @@ for (const size of syncSizes) {
     ),
   );
   rows.push({
-    name: `partial sync transaction size, ${size} services`,
+    name: `partial sync transaction size (largest), ${size} services`,
     unit: "bytes",
     value: k.partialBytes,
     ...(up
@@ -498,6 +522,29 @@ for (const size of syncSizes) {
         }
       : {}),
   });
+}
+
+// The one-endpoint change of the default layout side by side: each size against the smallest.
+const smallest = syncSizes[0] ?? 1000;
+const baseline = sync.get(`kproxy/${smallest}`);
+for (const size of syncSizes) {
+  const k = sync.get(`kproxy/${size}`);
+  if (typeof k !== "object" || typeof baseline !== "object") continue;
+  for (const [what, samples, ref] of [
+    ["one-endpoint change, whole sync", k.partialMs, baseline.partialMs],
+    ["one-endpoint change, sending it to the kernel", k.partialApplyMs, baseline.partialApplyMs],
+  ] as const) {
+    rows.push({
+      name: `${what} (kproxy layout, p90 ${fmtMs(percentile(samples, 90))}), ${size} services`,
+      unit: "ms",
+      value: median(samples),
+      reference: median(ref),
+      referenceName: `${smallest} services`,
+      ratio: median(samples) / median(ref),
+      better: "lower",
+      samples,
+    });
+  }
 }
 
 const plot = writePlot([
@@ -551,6 +598,31 @@ const plot = writePlot([
     470,
     30,
     true,
+  ),
+  linePanel(
+    "one-endpoint change, kproxy layout",
+    "ms (median)",
+    [
+      {
+        name: "whole sync",
+        color: "#2ca02c",
+        points: syncSizes.flatMap((s) => {
+          const f = sync.get(`kproxy/${s}`);
+          return typeof f === "object" ? [[s, median(f.partialMs)] as const] : [];
+        }),
+      },
+      {
+        name: "sending it to the kernel",
+        color: "#8c564b",
+        points: syncSizes.flatMap((s) => {
+          const f = sync.get(`kproxy/${s}`);
+          return typeof f === "object" ? [[s, median(f.partialApplyMs)] as const] : [];
+        }),
+      },
+    ],
+    0,
+    310,
+    false,
   ),
 ]);
 meta["plot"] = plot;
