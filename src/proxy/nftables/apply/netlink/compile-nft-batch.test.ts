@@ -38,6 +38,7 @@ describe("compileNftBatch", () => {
 
   it("declines what it cannot compile, so that nft -f is used", () => {
     assert.equal(compileNftBatch("add set ip kproxy affinity-X { type ipv4_addr ; }\n", 1), undefined);
+    assert.equal(compileNftBatch("add map ip kproxy m { type ipv4_addr : verdict ; }\n", 1), undefined);
     assert.equal(compileNftBatch('add rule ip kproxy service-X iifname "br0" goto x\n', 1), undefined);
     assert.equal(compileNftRule("ip6 saddr 10.0.0.1 drop", "ip"), undefined);
   });
@@ -77,6 +78,35 @@ describe("compileNftBatch", () => {
       compileNftRule("meta l4proto tcp dnat ip6 to numgen random mod 32768 offset 0 map @m", "ip"),
       undefined,
     );
+  });
+
+  it("compiles an affinity set's declaration and deletion as nft sends them", () => {
+    const batch = compileNftBatch(
+      "add set ip kp affinity-X { type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; }\ndelete set ip kp affinity-X\n",
+      0,
+    );
+    assert.ok(batch);
+    // NEWSET attributes from an strace of `nft -f` with the same command (set id 1).
+    const newSet =
+      "07000100" +
+      "6b700000" +
+      "0f000200616666696e6974792d580000" +
+      "0800030000000030" +
+      "0800040000000007" +
+      "0800050000000004" +
+      "08000a0000000001" +
+      "0c000b00000000000000ea60" +
+      "0a000d000004020000000000";
+    const delSet = "070001006b7000000f000200616666696e6974792d580000";
+    const hex = batch.bytes.toString("hex");
+    assert.ok(hex.includes(newSet), hex);
+    assert.ok(hex.includes(delSet), hex);
+    // Other declarations (maps, other flags) still go through nft.
+    assert.equal(
+      compileNftBatch("add set ip6 kp a { type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; }\n", 0),
+      undefined,
+    );
+    assert.equal(compileNftBatch("flush set ip kp affinity-X\n", 0), undefined);
   });
 
   it("compiles an interval element as its start and its flagged end, and value data in register layout", () => {

@@ -12,6 +12,8 @@ const NFNL_SUBSYS_NFTABLES = 10;
 const BATCH_BEGIN = 0x10;
 const BATCH_END = 0x11;
 const MSG = {
+  newSet: 9,
+  delSet: 11,
   newChain: 3,
   delChain: 5,
   newRule: 6,
@@ -24,6 +26,8 @@ const F_ACK = 0x4;
 const F_CREATE = 0x400;
 const F_APPEND = 0x800;
 const NFT_SET_ELEM_INTERVAL_END = 1;
+const NFT_SET_TIMEOUT = 0x10;
+const NFT_SET_EVAL = 0x20;
 
 /** One nf_tables batch: the bytes to send, and the command text of each message by sequence number. */
 export interface CompiledBatch {
@@ -77,7 +81,7 @@ export function compileNftBatch(text: string, firstSeq: number): CompiledBatch |
 }
 
 function compileCommand(line: string, seq: number): Buffer | undefined {
-  const m = /^(add|flush|delete) (chain|rule|element) (ip6?) (\S+) (\S+)(?: (.*))?$/.exec(line);
+  const m = /^(add|flush|delete) (chain|rule|element|set) (ip6?) (\S+) (\S+)(?: (.*))?$/.exec(line);
   if (m === null) return undefined;
   const [, verb, kind, fam = "ip", table = "", name = "", rest = ""] = m;
   const family = fam as "ip" | "ip6";
@@ -96,6 +100,25 @@ function compileCommand(line: string, seq: number): Buffer | undefined {
     if (verb === "add") return msg(MSG.newChain, F_CREATE, [strAttr(1, table), strAttr(3, name)]);
     if (verb === "delete") return msg(MSG.delChain, 0, [strAttr(1, table), strAttr(3, name)]);
     return msg(MSG.delRule, 0, [strAttr(1, table), strAttr(2, name)]);
+  }
+  if (kind === "set") {
+    // NFTA_SET_TABLE 1, NAME 2, FLAGS 3, KEY_TYPE 4, KEY_LEN 5, ID 10, TIMEOUT 11, USERDATA 13
+    if (verb === "delete" && rest === "") return msg(MSG.delSet, 0, [strAttr(1, table), strAttr(2, name)]);
+    const decl = verb === "add" ? affinitySetDeclaration(rest, family) : undefined;
+    if (decl === undefined) return undefined;
+    const timeout = Buffer.alloc(8);
+    timeout.writeBigUInt64BE(BigInt(decl.timeoutSeconds) * 1000n, 0);
+    return msg(MSG.newSet, F_CREATE, [
+      strAttr(1, table),
+      strAttr(2, name),
+      be32Attr(3, NFT_SET_TIMEOUT | NFT_SET_EVAL),
+      be32Attr(4, decl.keyType),
+      be32Attr(5, decl.keyLength),
+      be32Attr(10, seq),
+      attr(11, timeout),
+      // nft's user data: the key is in network byte order (NFTNL_UDATA_SET_KEYBYTEORDER).
+      attr(13, Buffer.from([0, 4, 2, 0, 0, 0])),
+    ]);
   }
   if (kind === "rule" && verb === "add") {
     const rule = compileNftRule(rest, family);
@@ -152,6 +175,21 @@ function compileElement(body: string, family: "ip" | "ip6", withData: boolean): 
   const out = [nest(1, parts)];
   if (end !== undefined) out.push(nest(1, [be32Attr(3, NFT_SET_ELEM_INTERVAL_END), nest(1, [attr(1, end)])]));
   return out;
+}
+
+/**
+ * The one set declaration partial syncs send: a ClientIP-affinity set, `{ type ipv4_addr ; flags
+ * dynamic,timeout ; timeout 10800s ; }` (nft's datatype numbers: ipv4_addr 7, ipv6_addr 8).
+ */
+function affinitySetDeclaration(
+  spec: string,
+  family: "ip" | "ip6",
+): { keyType: number; keyLength: number; timeoutSeconds: number } | undefined {
+  const m = /^\{ type (ipv4_addr|ipv6_addr) ; flags dynamic,timeout ; timeout (\d+)s ; \}$/.exec(spec);
+  if (m === null || (m[1] === "ipv4_addr") !== (family === "ip")) return undefined;
+  return m[1] === "ipv4_addr"
+    ? { keyType: 7, keyLength: 4, timeoutSeconds: Number(m[2]) }
+    : { keyType: 8, keyLength: 16, timeoutSeconds: Number(m[2]) };
 }
 
 /** Map data that is a value: `NFTA_DATA_VALUE` with the fields in register layout. */
