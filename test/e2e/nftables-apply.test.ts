@@ -163,7 +163,8 @@ describe("nftables proxier on a real kernel", suiteSkip(requirement), () => {
     let seed = 42;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      // The high bits: an LCG's low bits repeat with a short period.
+      return Math.floor(seed / 65536) % n;
     };
     const variant = (i: number): FixtureService | undefined => {
       const kind = random(6);
@@ -189,6 +190,15 @@ describe("nftables proxier on a real kernel", suiteSkip(requirement), () => {
     const current = new Map<number, FixtureService>();
     const services = (): FixtureService[] => [web(8081), empty, ...current.values()];
     const paths = new Map<string, number>();
+    // What the rounds must have exercised, so that the comparison below means something.
+    const covered = [
+      ["affinity set added", /^add set ip kproxy affinity-/m],
+      ["affinity set deleted", /^delete set ip kproxy affinity-/m],
+      ["endpoint map range", /^(add|delete) element ip kproxy endpoints-(tcp|udp)-/m],
+      ["hairpin pair", /^(add|delete) element ip kproxy hairpin-endpoints /m],
+      ["chain removed", /^delete chain ip kproxy /m],
+    ] as const;
+    const seen = new Map<string, number>();
     for (let round = 0; round < 30; round++) {
       const changed: string[] = [];
       for (let k = 0; k < 3; k++) {
@@ -200,14 +210,32 @@ describe("nftables proxier on a real kernel", suiteSkip(requirement), () => {
       }
       await sync(services(), false, changed);
       paths.set(proxier.lastApplyPath, (paths.get(proxier.lastApplyPath) ?? 0) + 1);
+      for (const [what, re] of covered)
+        if (re.test(proxier.lastTransaction)) seen.set(what, (seen.get(what) ?? 0) + 1);
     }
     t.diagnostic(`partial syncs sent by: ${JSON.stringify(Object.fromEntries(paths))}`);
+    t.diagnostic(`rounds that exercised: ${JSON.stringify(Object.fromEntries(seen))}`);
+    assert.deepEqual(
+      covered.filter(([what]) => !seen.has(what)).map(([what]) => what),
+      [],
+    );
     await sync(services(), false, []); // deletes the chains that went stale in the last round
     const fresh = await createTestNetns("nftfresh");
     try {
       const state: ProxyState = fixtureState(services(), node, serviceCIDRs);
       await fresh.exec("nft", ["-f", "-"], renderNftables(state, config, baselineKernelFeatures));
-      assert.equal(await listing(nodeNs as TestNetns), await listing(fresh));
+      const synced = await listing(nodeNs as TestNetns);
+      const expected = await listing(fresh);
+      // Only the lines that differ, so that a failure shows the difference and not the table.
+      const only = (a: string, b: string): string[] => {
+        const other = new Set(b.split("\n"));
+        return a.split("\n").filter((l) => !other.has(l));
+      };
+      assert.deepEqual(
+        { synced: only(synced, expected), fresh: only(expected, synced) },
+        { synced: [], fresh: [] },
+      );
+      assert.equal(synced, expected);
     } finally {
       await fresh.remove();
     }
