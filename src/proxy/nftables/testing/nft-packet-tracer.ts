@@ -1,4 +1,5 @@
 import { cidrContains } from "../../../model/ip.ts";
+import { parseNftText, type BaseChain, type NftTextElement } from "./parse-nft-text.ts";
 
 /** A packet to trace: a new connection from `src` to `dst:port`. */
 export interface TracedPacket {
@@ -15,13 +16,6 @@ export interface TraceOutcome {
   readonly dnat: string | undefined;
   /** True when nat-postrouting masqueraded the packet. */
   readonly masqueraded: boolean;
-}
-
-interface BaseChain {
-  readonly name: string;
-  readonly type: string;
-  readonly hook: string;
-  readonly priority: number;
 }
 
 interface PacketState {
@@ -54,46 +48,18 @@ type Ending = { readonly pkt: PacketState; readonly verdict: "return" | "accept"
  * rule it does not know cannot pass silently.
  */
 export class NftPacketTracer {
-  readonly #chains = new Map<string, string[][]>();
-  readonly #baseChains: BaseChain[] = [];
-  readonly #elements = new Map<string, { key: string; value: string }[]>();
+  readonly #chains: ReadonlyMap<string, readonly (readonly string[])[]>;
+  readonly #baseChains: readonly BaseChain[];
+  readonly #elements: ReadonlyMap<string, readonly NftTextElement[]>;
   readonly #localIPs: readonly string[];
 
   /** `text`: `nft -f` input for one table; `localIPs`: the node's addresses (for `fib … type local`). */
   constructor(text: string, localIPs: readonly string[]) {
     this.#localIPs = localIPs;
-    for (const raw of text.split("\n")) {
-      const line = raw.trim();
-      if (line === "" || line.startsWith("#")) continue;
-      const words = line.split(/\s+/);
-      const [, kind, , , name = ""] = words;
-      const rest = words.slice(5).join(" ");
-      if (kind === "chain") {
-        this.#chains.set(name, this.#chains.get(name) ?? []);
-        const hook = /type (\w+) hook (\w+) priority (-?\d+)/.exec(rest);
-        if (hook)
-          this.#baseChains.push({
-            name,
-            type: hook[1] ?? "",
-            hook: hook[2] ?? "",
-            priority: Number(hook[3]),
-          });
-      } else if (kind === "rule") {
-        const rules = this.#chains.get(name);
-        if (rules === undefined) throw new Error(`rule for undeclared chain ${name}: ${line}`);
-        rules.push(tokenize(rest));
-      } else if (kind === "element") {
-        const body = /^\{ (.*) \}$/.exec(rest)?.[1] ?? "";
-        const list = this.#elements.get(name) ?? [];
-        // One element, or a list of them (interval maps get all theirs in one command).
-        for (const element of body.split(" , ")) {
-          const [keyPart = "", value = ""] = element.split(" : ");
-          const key = keyPart.replace(/ comment ".*"$/, "");
-          list.push({ key: key.trim(), value: value.trim() });
-        }
-        this.#elements.set(name, list);
-      }
-    }
+    const parsed = parseNftText(text);
+    this.#chains = parsed.chains;
+    this.#baseChains = parsed.baseChains;
+    this.#elements = parsed.elements;
   }
 
   /** Every possible outcome of a new connection, deduplicated. */
@@ -319,9 +285,4 @@ function verdictAction(verdict: string): Action {
   if (kind === "jump" || kind === "goto") return { kind, chain };
   if (kind === "return" || kind === "accept" || kind === "drop" || kind === "reject") return { kind };
   throw new Error(`unknown verdict ${verdict}`);
-}
-
-/** Splits a rule into words, keeping quoted strings whole. */
-function tokenize(rule: string): string[] {
-  return rule.match(/"[^"]*"|\S+/g) ?? [];
 }

@@ -1,11 +1,6 @@
 import { isIP } from "node:net";
-import {
-  addressBytes,
-  commentUserdata,
-  compileNftRule,
-  verdictCodes,
-  verdictData,
-} from "./compile-nft-rule.ts";
+import { addressBytes, commentUserdata, compileNftRule } from "./compile-nft-rule.ts";
+import { verdictCodes, verdictData } from "./nft-expressions.ts";
 import { attr, be32Attr, nest, nfMessage, strAttr } from "./netlink-attributes.ts";
 
 const NFNL_SUBSYS_NFTABLES = 10;
