@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
 import { startApiServer, type ApiServer } from "../apiserver/api-server.ts";
 import { applyManifests } from "../apiserver/manifests.ts";
 import { startDnsServer } from "../dns/dns-server.ts";
@@ -171,6 +172,14 @@ export async function runProxy(config: ProxyConfig, options: RunProxyOptions): P
       clock,
     });
     closers.push(() => proxier.close());
+    if (options.proxierFactory === undefined) {
+      await cleanupOtherModes(config, {
+        executor: options.executor ?? createExecutor(),
+        logger,
+        clock,
+        metrics: metrics.registry,
+      });
+    }
     const serviceHealth = new ServiceHealthServer({
       hosts: healthCheckHosts(config),
       logger: logger.child({ component: "service-health" }),
@@ -366,4 +375,35 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
       },
     );
   });
+}
+
+/**
+ * Switching modes: a kernel mode (iptables, nftables) removes what the other modes left behind,
+ * as kube-proxy does at start-up, so that stale rules of the previous mode cannot shadow the new
+ * ones. The userspace mode does not (it runs unprivileged and beside other proxies, e.g. the
+ * demo); `kproxy cleanup` removes everything explicitly. Failures are logged, never fatal.
+ */
+async function cleanupOtherModes(
+  config: ProxyConfig,
+  deps: { executor: Executor; logger: Logger; clock: Clock; metrics: Registry },
+): Promise<void> {
+  if (config.mode !== "iptables" && config.mode !== "nftables") return;
+  if (process.getuid?.() !== 0) return;
+  for (const [mode, load] of Object.entries(proxierFactories)) {
+    if (mode === config.mode || load === undefined) continue;
+    try {
+      const other = await (
+        await load()
+      )({
+        ...deps,
+        config,
+        logger: deps.logger.child({ component: `cleanup-${mode}` }),
+        metrics: new Registry(),
+      });
+      await other.cleanup();
+      await other.close();
+    } catch (err) {
+      deps.logger.warn({ mode, err: errorMessage(err) }, "could not clean up another mode's rules");
+    }
+  }
 }
