@@ -69,8 +69,13 @@ async function relayRole(): Promise<void> {
       userspace: { udpIdleTimeoutMs: 30_000, scheduler: "rr", syncPeriodMs: 30_000, minSyncPeriodMs: 1000 },
     },
   });
-  const tcpRelay = args.get("--tcp-relay") === "streams" ? "streams" : "raw";
-  const proxier = await createUserspaceProxierWith(deps, { portals: false, tcpRelay });
+  const wanted = args.get("--tcp-relay") ?? "epoll";
+  const tcpRelay = wanted === "streams" || wanted === "raw" ? wanted : "epoll";
+  const proxier = await createUserspaceProxierWith(deps, {
+    portals: false,
+    tcpRelay,
+    relayThreads: Number(args.get("--relay-threads") ?? "1"),
+  });
   const objects = ports.flatMap((p, i) => [
     service({ name: `s${i}`, clusterIP: vip, port: 10000 + i }),
     ...endpointSlices(`s${i}`, [{ ip: backendHost, port: p }]),
@@ -273,6 +278,9 @@ async function orchestrate(): Promise<void> {
   if (spawnSync("haproxy", ["-v"]).status !== 0)
     throw new Error("haproxy is not installed (Debian package haproxy)");
   const runs = Number(process.env["BENCH_RUNS"] ?? "5");
+  // BENCH_TCP_RELAY=epoll|raw|streams and BENCH_RELAY_THREADS=N measure the other relays.
+  const tcpRelay = process.env["BENCH_TCP_RELAY"] ?? "epoll";
+  const relayThreads = Number(process.env["BENCH_RELAY_THREADS"] ?? "1");
   const dir = mkdtempSync(join(tmpdir(), "kproxy-bench-"));
   const backendHost = "127.201.0.1";
   const children: ChildProcess[] = [];
@@ -289,6 +297,10 @@ async function orchestrate(): Promise<void> {
       String(rrPort),
       "--bulk-port",
       String(bulkPort),
+      "--tcp-relay",
+      tcpRelay,
+      "--relay-threads",
+      String(relayThreads),
     ]);
     children.push(relay.child);
     const haproxy = await startHaproxy(dir, backendHost, rrPort, bulkPort);
@@ -302,28 +314,43 @@ async function orchestrate(): Promise<void> {
     const samples = new Map<string, number[]>();
     const add = (key: string, v: number): void => void samples.set(key, [...(samples.get(key) ?? []), v]);
     for (let run = 0; run < runs; run++) {
-      for (const name of Object.keys(targets) as Name[]) {
-        const t = targets[name];
-        const client = (mode: string, port: number): Promise<Record<string, number>> =>
-          runClient(["--mode", mode, "--host", t.host, "--port", String(port), "--seconds", "2"]);
-        // The proxy's own CPU time per unit of work hardly depends on what else the machine runs,
-        // unlike the rates; it is recorded beside them.
-        let cpu = cpuSeconds(t.pid);
-        const bulk = await client("bulk", t.bulk);
+      // Each figure is measured for every target back to back, in an order that alternates
+      // between runs, so that the machine's other work weighs on both proxies alike.
+      const names: Name[] = run % 2 === 0 ? ["haproxy", "kproxy", "direct"] : ["kproxy", "haproxy", "direct"];
+      const each = async (fn: (name: Name, t: (typeof targets)[Name]) => Promise<void>): Promise<void> => {
+        for (const name of names) await fn(name, targets[name]);
+      };
+      const client = (
+        t: (typeof targets)[Name],
+        mode: string,
+        port: number,
+      ): Promise<Record<string, number>> =>
+        runClient(["--mode", mode, "--host", t.host, "--port", String(port), "--seconds", "2"]);
+      // The proxy's own CPU time per unit of work hardly depends on what else the machine runs,
+      // unlike the rates; it is recorded beside them.
+      await each(async (name, t) => {
+        const cpu = cpuSeconds(t.pid);
+        const bulk = await client(t, "bulk", t.bulk);
         add(`${name}.gbits`, bulk["gbits"] ?? NaN);
         add(`${name}.cpuPerGiB`, (cpuSeconds(t.pid) - cpu) / (bulkBytes / 2 ** 30));
-        cpu = cpuSeconds(t.pid);
-        const conn = await client("connect", t.rr);
+      });
+      await each(async (name, t) => {
+        const cpu = cpuSeconds(t.pid);
+        const conn = await client(t, "connect", t.rr);
         add(`${name}.connect`, conn["rps"] ?? NaN);
         add(`${name}.cpuPerConnect`, ((cpuSeconds(t.pid) - cpu) * 1e6) / ((conn["rps"] ?? NaN) * 2));
-        cpu = cpuSeconds(t.pid);
-        const ka = await client("keepalive", t.rr);
+      });
+      await each(async (name, t) => {
+        const cpu = cpuSeconds(t.pid);
+        const ka = await client(t, "keepalive", t.rr);
         add(`${name}.keepalive`, ka["rps"] ?? NaN);
         add(`${name}.cpuPerRequest`, ((cpuSeconds(t.pid) - cpu) * 1e6) / ((ka["rps"] ?? NaN) * 2));
-        const lat = await client("latency", t.rr);
+      });
+      await each(async (name, t) => {
+        const lat = await client(t, "latency", t.rr);
         add(`${name}.p50`, lat["p50"] ?? NaN);
         add(`${name}.p99`, lat["p99"] ?? NaN);
-      }
+      });
       process.stderr.write(`run ${run + 1}/${runs} done\n`);
     }
     const row = (
@@ -377,7 +404,7 @@ async function orchestrate(): Promise<void> {
         ...row("cpuPerConnect", "proxy CPU per new-connection request", "µs", "lower", false),
         ...row("cpuPerRequest", "proxy CPU per keep-alive request", "µs", "lower", false),
       ],
-      { runs, requestSize, responseSize, bulkBytes },
+      { runs, requestSize, responseSize, bulkBytes, tcpRelay, relayThreads },
     );
   } finally {
     for (const c of children) c.kill("SIGKILL");

@@ -9,7 +9,7 @@ import type { NodeInfo } from "../../model/node-info.ts";
  * `externalTrafficPolicy: Local`, so that it is never dropped for lack of a local endpoint.
  */
 export function internalSourceFilter(
-  config: ProxyConfig,
+  config: Pick<ProxyConfig, "detectLocalMode" | "clusterCIDRs">,
   nodes: readonly NodeInfo[],
 ): (ip: string) => boolean {
   const own = new Set<string>();

@@ -1,5 +1,9 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { RelayThreadsSnapshot } from "./epoll/relay-threads.ts";
 import type { RelayEndpoint } from "./relay-endpoint.ts";
+
+/** Counters of endpoints balanced on other threads (the relay threads), fetched when scraped. */
+export type RemoteCounters = () => Promise<RelayThreadsSnapshot>;
 
 /** Per-endpoint and per-service-port metrics of the relays, in one registry. */
 export interface RelayMetrics {
@@ -9,6 +13,22 @@ export interface RelayMetrics {
   dropped(servicePortKey: string, protocol: string, reason: string): void;
   /** UDP sessions currently open. */
   readonly udpSessions: Gauge;
+  /** Also exports what `source` reports (until removed). */
+  addRemote(source: RemoteCounters): void;
+  removeRemote(source: RemoteCounters): void;
+}
+
+/** The same counters, whether the endpoint lives on this thread or on a relay thread. */
+interface Counters {
+  readonly servicePortKey: string;
+  readonly key: string;
+  readonly active: number;
+  readonly total: number;
+  readonly toEndpoint: number;
+  readonly fromEndpoint: number;
+  readonly connectFailures: number;
+  readonly ejections: number;
+  readonly ejected: boolean;
 }
 
 const byRegistry = new WeakMap<Registry, RelayMetrics>();
@@ -21,20 +41,39 @@ export function relayMetrics(registry: Registry): RelayMetrics {
   const existing = byRegistry.get(registry);
   if (existing !== undefined) return existing;
   const endpoints = new Set<RelayEndpoint>();
+  const remotes = new Set<RemoteCounters>();
   const labelNames = ["service_port", "endpoint"] as const;
-  const each = (
-    fn: (ep: RelayEndpoint, labels: { service_port: string; endpoint: string }) => void,
-  ): void => {
-    for (const ep of endpoints) fn(ep, { service_port: ep.servicePortKey, endpoint: ep.key });
+  const snapshots = async (): Promise<RelayThreadsSnapshot[]> =>
+    Promise.all([...remotes].map((source) => source().catch(() => ({ endpoints: [], dropped: new Map() }))));
+  const each = async (
+    fn: (ep: Counters, labels: { service_port: string; endpoint: string }) => void,
+  ): Promise<void> => {
+    for (const ep of endpoints)
+      fn(
+        {
+          servicePortKey: ep.servicePortKey,
+          key: ep.key,
+          active: ep.activeConnections,
+          total: ep.totalConnections,
+          toEndpoint: ep.bytesToEndpoint,
+          fromEndpoint: ep.bytesFromEndpoint,
+          connectFailures: ep.connectFailures,
+          ejections: ep.ejections,
+          ejected: !ep.available,
+        },
+        { service_port: ep.servicePortKey, endpoint: ep.key },
+      );
+    for (const snapshot of await snapshots())
+      for (const ep of snapshot.endpoints) fn(ep, { service_port: ep.servicePortKey, endpoint: ep.key });
   };
   new Gauge({
     name: "kproxy_userspace_endpoint_active_connections",
     help: "Open relayed TCP connections and UDP sessions per endpoint",
     labelNames,
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      each((ep, labels) => this.set(labels, ep.activeConnections));
+      await each((ep, labels) => this.set(labels, ep.active));
     },
   });
   new Gauge({
@@ -42,27 +81,27 @@ export function relayMetrics(registry: Registry): RelayMetrics {
     help: "1 while the endpoint is ejected by passive outlier detection",
     labelNames,
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      each((ep, labels) => this.set(labels, ep.available ? 0 : 1));
+      await each((ep, labels) => this.set(labels, ep.ejected ? 1 : 0));
     },
   });
-  const counter = (name: string, help: string, value: (ep: RelayEndpoint) => number): void => {
+  const counter = (name: string, help: string, value: (ep: Counters) => number): void => {
     new Counter({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
         this.reset();
-        each((ep, labels) => this.inc(labels, value(ep)));
+        await each((ep, labels) => this.inc(labels, value(ep)));
       },
     });
   };
   counter(
     "kproxy_userspace_endpoint_connections_total",
     "Relayed TCP connections and UDP sessions per endpoint",
-    (ep) => ep.totalConnections,
+    (ep) => ep.total,
   );
   counter(
     "kproxy_userspace_endpoint_connect_failures_total",
@@ -79,19 +118,35 @@ export function relayMetrics(registry: Registry): RelayMetrics {
     help: "Bytes relayed per endpoint, by direction (to_endpoint, from_endpoint); TCP counted when a connection closes",
     labelNames: [...labelNames, "direction"],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      each((ep, labels) => {
-        this.inc({ ...labels, direction: "to_endpoint" }, ep.bytesToEndpoint);
-        this.inc({ ...labels, direction: "from_endpoint" }, ep.bytesFromEndpoint);
+      await each((ep, labels) => {
+        this.inc({ ...labels, direction: "to_endpoint" }, ep.toEndpoint);
+        this.inc({ ...labels, direction: "from_endpoint" }, ep.fromEndpoint);
       });
     },
   });
+  // Drops on relay threads arrive as totals; the counter takes what was added since the last look.
+  const seenRemoteDrops = new Map<string, number>();
   const dropped = new Counter({
     name: "kproxy_userspace_dropped_total",
     help: "TCP connections reset and UDP datagrams dropped, by reason (no_endpoints, source_range, dial_failed)",
     labelNames: ["service_port", "protocol", "reason"],
     registers: [registry],
+    async collect() {
+      const totals = new Map<string, number>();
+      for (const snapshot of await snapshots())
+        for (const [key, n] of snapshot.dropped) totals.set(key, (totals.get(key) ?? 0) + n);
+      for (const [key, total] of totals) {
+        const seen = seenRemoteDrops.get(key) ?? 0;
+        // Smaller than before: a relay thread was replaced and counts from zero again.
+        const added = total >= seen ? total - seen : total;
+        seenRemoteDrops.set(key, total);
+        const cut = key.lastIndexOf("|");
+        if (added > 0)
+          this.inc({ service_port: key.slice(0, cut), protocol: "TCP", reason: key.slice(cut + 1) }, added);
+      }
+    },
   });
   const udpSessions = new Gauge({
     name: "kproxy_userspace_udp_sessions",
@@ -104,6 +159,8 @@ export function relayMetrics(registry: Registry): RelayMetrics {
       dropped.inc({ service_port: servicePortKey, protocol, reason });
     },
     udpSessions,
+    addRemote: (source) => void remotes.add(source),
+    removeRemote: (source) => void remotes.delete(source),
   };
   byRegistry.set(registry, metrics);
   return metrics;

@@ -4,10 +4,8 @@ import type { Endpoint } from "../../model/endpoint.ts";
 import { nodeZone, type NodeInfo } from "../../model/node-info.ts";
 import type { ServicePort } from "../../model/service-port.ts";
 import type { Clock } from "../../sys/clock.ts";
-import type { Logger } from "../../sys/logger.ts";
 import { categorizeEndpoints } from "../../topology/categorize-endpoints.ts";
 import { newRelayEndpoint, type RelayEndpoint } from "./relay-endpoint.ts";
-import type { RelayMetrics } from "./relay-metrics.ts";
 import type { RelayTuning } from "./relay-tuning.ts";
 
 /**
@@ -17,6 +15,17 @@ import type { RelayTuning } from "./relay-tuning.ts";
  * short-circuit, so that such clients are never dropped by either Local policy).
  */
 export type TrafficKind = "internal" | "external" | "cluster";
+
+/** Where a balancer logs: pino's Logger fits, and so does a relay thread's forwarder. */
+export interface BalancerLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** The endpoints whose counters the metrics export (removed ones stay until they have drained). */
+export interface BalancerMetrics {
+  readonly endpoints: Set<RelayEndpoint>;
+}
 
 interface AffinityEntry {
   endpoint: RelayEndpoint;
@@ -48,8 +57,8 @@ export class ServiceBalancer {
   readonly #local: EndpointSet;
   readonly #clock: Clock;
   readonly #tuning: RelayTuning;
-  readonly #metrics: RelayMetrics;
-  readonly #logger: Logger;
+  readonly #metrics: BalancerMetrics;
+  readonly #logger: BalancerLog;
   readonly #defaultScheduler: SchedulerName;
   #affinityInserts = 0;
   readonly #timers = new Set<{ cancel(): void }>();
@@ -60,8 +69,8 @@ export class ServiceBalancer {
       readonly defaultScheduler: SchedulerName;
       readonly clock: Clock;
       readonly tuning: RelayTuning;
-      readonly metrics: RelayMetrics;
-      readonly logger: Logger;
+      readonly metrics: BalancerMetrics;
+      readonly logger: BalancerLog;
     },
   ) {
     this.servicePortKey = service.key;

@@ -4,6 +4,7 @@ import { isSchedulerName, type SchedulerName } from "../../lb/scheduler.ts";
 import type { IPFamily } from "../../model/protocol.ts";
 import type { Logger } from "../../sys/logger.ts";
 import type { Proxier, ProxierDeps, ProxierFactory, SyncRequest } from "../proxier.ts";
+import { RelayThreads, signature, type TcpServiceInput } from "./epoll/relay-threads.ts";
 import { desiredFrontends, type Frontend } from "./frontends.ts";
 import { internalSourceFilter } from "./internal-source.ts";
 import { createPortalApplier, type PortalApplier } from "./portal-applier.ts";
@@ -21,10 +22,13 @@ export interface UserspaceProxierOptions {
   /** Use portal rules for non-local service addresses (default: when running as root). */
   readonly portals?: boolean;
   /**
-   * TCP relay implementation: `raw` (Node's TCP handles, the fast default) or `streams`
-   * (`net.Socket`; used when the handles are unavailable).
+   * TCP relay implementation: `epoll` (relay threads with their own epoll loops, the default where
+   * they can run: Linux with koffi), `raw` (Node's TCP handles on the main thread, the fallback) or
+   * `streams` (`net.Socket`; used when the handles are unavailable too).
    */
-  readonly tcpRelay?: "raw" | "streams";
+  readonly tcpRelay?: "epoll" | "raw" | "streams";
+  /** Number of relay threads of the `epoll` relay (default: `userspace.workers`, else 1). */
+  readonly relayThreads?: number;
 }
 
 /**
@@ -51,14 +55,33 @@ export async function createUserspaceProxierWith(
   const portals = options.portals ?? process.getuid?.() === 0;
   const metrics = relayMetrics(deps.metrics);
   const scheduler = defaultScheduler(config, logger);
-  const startTcp =
-    (options.tcpRelay ?? "raw") === "raw" && rawRelayAvailable() ? startRawTcpRelay : startTcpRelay;
+  const wantedRelay = options.tcpRelay ?? "epoll";
+  const startTcp = wantedRelay !== "streams" && rawRelayAvailable() ? startRawTcpRelay : startTcpRelay;
   const balancers = new Map<string, ServiceBalancer>();
   const relays = new Map<string, { relay: Relay; balancerKey: string; signature: string }>();
   const appliers = new Map<IPFamily, PortalApplier>();
   const writtenPortals = new Map<IPFamily, string>();
   const loggedSkips = new Set<string>();
   let internalSource: (ip: string) => boolean = () => false;
+  // The relay threads start with the first sync (a proxier made only to clean up never needs them).
+  let threads: RelayThreads | undefined;
+  let threadsTried = wantedRelay !== "epoll";
+  const threadPorts = new Map<string, { frontend: Frontend; port: number }>();
+  const remoteCounters = (): ReturnType<RelayThreads["snapshot"]> =>
+    threads?.snapshot() ?? Promise.resolve({ endpoints: [], dropped: new Map() });
+
+  async function startThreads(): Promise<void> {
+    threadsTried = true;
+    threads = await RelayThreads.start({
+      count: options.relayThreads ?? 1,
+      tuning,
+      defaultScheduler: scheduler,
+      logger,
+    });
+    if (threads === undefined)
+      logger.warn("relay threads unavailable (they need Linux and koffi); relaying TCP on the main thread");
+    else metrics.addRemote(remoteCounters);
+  }
 
   const balancerKey = (family: IPFamily, servicePortKey: string): string => `${family}|${servicePortKey}`;
   const contextFor = (balancer: ServiceBalancer): RelayContext => ({
@@ -76,18 +99,24 @@ export async function createUserspaceProxierWith(
   };
 
   async function sync(request: SyncRequest): Promise<void> {
-    internalSource = internalSourceFilter(
-      config,
-      request.states.map((s) => s.node),
-    );
+    if (!threadsTried) await startThreads();
+    const nodes = request.states.map((s) => s.node);
+    internalSource = internalSourceFilter(config, nodes);
     const wanted = new Map<string, Frontend>();
     const liveBalancers = new Set<string>();
+    const threadServices: TcpServiceInput[] = [];
+    const threadFrontends: Frontend[] = [];
     for (const state of request.states) {
       for (const svc of state.services.values()) {
         const key = balancerKey(state.family, svc.key);
+        const changed = request.full || request.changedServices.has(svc.serviceKey);
+        if (threads !== undefined && svc.protocol === "TCP") {
+          const endpoints = state.endpoints.get(svc.key) ?? [];
+          threadServices.push({ key, service: svc, endpoints, node: state.node, changed });
+          continue;
+        }
         liveBalancers.add(key);
         let balancer = balancers.get(key);
-        const changed = request.full || request.changedServices.has(svc.serviceKey);
         if (balancer === undefined) {
           balancer = new ServiceBalancer(svc, {
             defaultScheduler: scheduler,
@@ -101,7 +130,10 @@ export async function createUserspaceProxierWith(
         balancer.update(svc, state.endpoints.get(svc.key) ?? [], state.node);
       }
       const { frontends, skipped } = desiredFrontends(state, config, { portals });
-      for (const f of frontends) wanted.set(f.id, f);
+      for (const f of frontends) {
+        if (threads !== undefined && f.protocol === "TCP") threadFrontends.push(f);
+        else wanted.set(f.id, f);
+      }
       for (const s of skipped) {
         const text = `${s.servicePortKey} ${s.address}: ${s.reason}`;
         if (loggedSkips.has(text)) continue;
@@ -126,6 +158,15 @@ export async function createUserspaceProxierWith(
     }
 
     const failures: string[] = [];
+    const onThreads =
+      threads === undefined
+        ? undefined
+        : threads.sync({
+            services: threadServices,
+            frontends: threadFrontends,
+            internal: { detectLocalMode: config.detectLocalMode, clusterCIDRs: config.clusterCIDRs, nodes },
+            full: request.full,
+          });
     await Promise.all(
       [...wanted.values()].map(async (f) => {
         const key = balancerKey(f.family, f.servicePortKey);
@@ -149,13 +190,26 @@ export async function createUserspaceProxierWith(
         }
       }),
     );
+    if (onThreads !== undefined) {
+      const { ports, failures: threadFailures } = await onThreads;
+      failures.push(...threadFailures);
+      threadPorts.clear();
+      for (const f of threadFrontends) {
+        const port = ports.get(f.id);
+        if (port !== undefined) threadPorts.set(f.id, { frontend: f, port });
+      }
+    }
 
     if (portals) {
       for (const family of ["IPv4", "IPv6"] as const) {
         const list: Portal[] = [];
-        for (const { relay } of relays.values()) {
-          if (relay.frontend.binding === "portal" && relay.frontend.family === family)
-            list.push({ frontend: relay.frontend, relayPort: relay.port });
+        const listening = [
+          ...[...relays.values()].map(({ relay }) => ({ frontend: relay.frontend, port: relay.port })),
+          ...threadPorts.values(),
+        ];
+        for (const { frontend, port } of listening) {
+          if (frontend.binding === "portal" && frontend.family === family)
+            list.push({ frontend, relayPort: port });
         }
         if (list.length === 0 && !writtenPortals.has(family)) continue;
         const payload = renderPortalRules(list);
@@ -188,14 +242,15 @@ export async function createUserspaceProxierWith(
     },
     async close() {
       await Promise.all([...relays.values()].map((e) => e.relay.close()));
+      if (threads !== undefined) {
+        metrics.removeRemote(remoteCounters);
+        await threads.close();
+        threads = undefined;
+        threadPorts.clear();
+      }
       relays.clear();
       for (const balancer of balancers.values()) balancer.close();
       balancers.clear();
     },
   };
-}
-
-/** What makes a relay reusable across syncs: same address, binding, service port and source ranges. */
-function signature(f: Frontend): string {
-  return `${f.servicePortKey}|${f.binding}|${f.kind}|${f.external}|${f.sourceRanges.join(",")}`;
 }
