@@ -26,6 +26,7 @@ export interface ConfigFlagValues {
   nftablesLayout?: string;
   ipvsScheduler?: string;
   userspaceScheduler?: string;
+  userspaceWorkers?: string;
   udpTimeout?: string;
   healthzBindAddress?: string;
   metricsBindAddress?: string;
@@ -129,6 +130,10 @@ export function addConfigOptions(cmd: Command): Command {
     .option(
       "--userspace-scheduler <name>",
       `scheduler of the userspace relays, e.g. rr, wrr, lc, p2c, mh (default ${d.userspace.scheduler})`,
+    )
+    .option(
+      "--userspace-workers <n>",
+      `threads relaying TCP in userspace mode, each with its own epoll loop; 0 relays on the main thread (default ${d.userspace.workers ?? 1})`,
     )
     .option(
       "--udp-timeout <duration>",
@@ -243,6 +248,7 @@ function applyFlags(base: ProxyConfig, f: ConfigFlagValues, problems: FieldProbl
   const masqBit = integer(f.iptablesMasqueradeBit, "--iptables-masquerade-bit", "14");
   const localhostNodePorts = bool(f.iptablesLocalhostNodeports, "--iptables-localhost-nodeports");
   const udpTimeout = duration(f.udpTimeout, "--udp-timeout");
+  const userspaceWorkers = integer(f.userspaceWorkers, "--userspace-workers", "1");
   const verbosity = integer(f.v, "--v", "2");
   const masqAll = f.masqueradeAll === true ? true : undefined;
   // The sync-period flags keep kube-proxy's iptables names but, as in kube-proxy, drive every mode.
@@ -284,6 +290,7 @@ function applyFlags(base: ProxyConfig, f: ConfigFlagValues, problems: FieldProbl
       ...sync(base.userspace),
       scheduler: f.userspaceScheduler ?? base.userspace.scheduler,
       udpIdleTimeoutMs: udpTimeout ?? base.userspace.udpIdleTimeoutMs,
+      workers: userspaceWorkers ?? base.userspace.workers,
     },
     apiserver: {
       ...base.apiserver,

@@ -90,6 +90,7 @@ export const configFileFields: FieldSpec = {
     scheduler: "string",
     syncPeriod: "duration",
     minSyncPeriod: "duration",
+    workers: "int",
   },
   apiserver: {
     listen: "string",

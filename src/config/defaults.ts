@@ -52,6 +52,9 @@ export const defaultProxyConfig: ProxyConfig = {
     scheduler: "rr",
     syncPeriodMs: 30 * second,
     minSyncPeriodMs: 1 * second,
+    // One relay thread: measured on a 2-core node, a second one does not raise the request rates
+    // (see src/proxy/userspace/README.md); more help many busy Services on nodes with cores to spare.
+    workers: 1,
   },
   conntrack: {
     maxPerCore: 32768,

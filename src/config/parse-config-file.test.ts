@@ -49,6 +49,7 @@ winkernel:
 userspace:
   udpIdleTimeout: 10s
   scheduler: p2c
+  workers: 3
 apiserver:
   listen: 127.0.0.1:0
   manifests: [examples/]
@@ -85,6 +86,7 @@ dns:
     assert.equal(config.verbosity, 4);
     assert.equal(config.userspace.udpIdleTimeoutMs, 10_000);
     assert.equal(config.userspace.scheduler, "p2c");
+    assert.equal(config.userspace.workers, 3);
     assert.equal(config.apiserver.listen, "127.0.0.1:0");
     assert.deepEqual(config.apiserver.manifests, ["examples/"]);
     assert.equal(config.apiserver.serviceClusterIPRange, "10.96.0.0/12");

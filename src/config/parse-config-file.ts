@@ -261,6 +261,7 @@ function mergeFileValues(base: ProxyConfig, v: Values): ProxyConfig {
       scheduler: pick(us["scheduler"], base.userspace.scheduler),
       syncPeriodMs: pick(us["syncPeriod"], base.userspace.syncPeriodMs),
       minSyncPeriodMs: pick(us["minSyncPeriod"], base.userspace.minSyncPeriodMs),
+      workers: pick(us["workers"], base.userspace.workers),
     },
     conntrack: {
       maxPerCore: pick(ct["maxPerCore"], base.conntrack.maxPerCore),

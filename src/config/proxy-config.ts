@@ -54,6 +54,11 @@ export interface UserspaceConfig {
   readonly scheduler: string;
   readonly syncPeriodMs: number;
   readonly minSyncPeriodMs: number;
+  /**
+   * Threads that relay TCP (`--userspace-workers`), each with its own epoll loop; a Service's ports
+   * stay on one of them. 0 relays TCP on the main thread instead. Unset: the default (1).
+   */
+  readonly workers?: number | undefined;
 }
 
 export interface ConntrackConfig {

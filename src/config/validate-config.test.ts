@@ -60,6 +60,11 @@ describe("validateConfig", () => {
       { ...d, userspace: { ...d.userspace, scheduler: "x" } },
       ["userspace.scheduler"],
     ],
+    [
+      "a bad number of userspace workers",
+      { ...d, userspace: { ...d.userspace, workers: -1 } },
+      ["userspace.workers"],
+    ],
     ["a bad conntrack min", { ...d, conntrack: { ...d.conntrack, min: -1 } }, ["conntrack.min"]],
     ["an OOM score out of range", { ...d, oomScoreAdj: 1001 }, ["oomScoreAdj"]],
     ["negative verbosity", { ...d, verbosity: -1 }, ["logging.verbosity"]],

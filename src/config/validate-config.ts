@@ -109,6 +109,9 @@ export function validateConfig(config: ProxyConfig): FieldProblem[] {
   checkPositive(config.userspace.udpIdleTimeoutMs, "userspace.udpIdleTimeout", add);
   checkPositive(config.userspace.syncPeriodMs, "userspace.syncPeriod", add);
   checkNonNegative(config.userspace.minSyncPeriodMs, "userspace.minSyncPeriod", add);
+  const workers = config.userspace.workers;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64))
+    add("userspace.workers", `${workers} is not in 0..64`, "1");
 
   const ct = config.conntrack;
   if (!Number.isInteger(ct.maxPerCore) || ct.maxPerCore < 0)

@@ -61,6 +61,7 @@ describe("kproxy command line", () => {
       "--nftables-layout",
       "--ipvs-scheduler",
       "--userspace-scheduler",
+      "--userspace-workers",
       "--udp-timeout",
       "--healthz-bind-address",
       "--metrics-bind-address",
@@ -146,12 +147,15 @@ describe("kproxy command line", () => {
       "10.0.0.0/8,bogus",
       "--v",
       "loud",
+      "--userspace-workers",
+      "99",
     ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--iptables-sync-period: "often" is not a duration/);
     assert.match(r.stderr, /--v: "loud" is not an integer/);
     assert.match(r.stderr, /iptables\.masqueradeBit: 40 is not in 0\.\.31/);
     assert.match(r.stderr, /clusterCIDR\[1\]: "bogus" is not a CIDR/);
+    assert.match(r.stderr, /userspace\.workers: 99 is not in 0\.\.64/);
   });
 
   it("exits 2 on a missing configuration file", async () => {

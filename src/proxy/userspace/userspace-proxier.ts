@@ -55,7 +55,9 @@ export async function createUserspaceProxierWith(
   const portals = options.portals ?? process.getuid?.() === 0;
   const metrics = relayMetrics(deps.metrics);
   const scheduler = defaultScheduler(config, logger);
-  const wantedRelay = options.tcpRelay ?? "epoll";
+  // userspace.workers: 0 keeps TCP on the main thread (the libuv relay).
+  const threadCount = options.relayThreads ?? config.userspace.workers ?? 1;
+  const wantedRelay = options.tcpRelay ?? (threadCount > 0 ? "epoll" : "raw");
   const startTcp = wantedRelay !== "streams" && rawRelayAvailable() ? startRawTcpRelay : startTcpRelay;
   const balancers = new Map<string, ServiceBalancer>();
   const relays = new Map<string, { relay: Relay; balancerKey: string; signature: string }>();
@@ -73,7 +75,7 @@ export async function createUserspaceProxierWith(
   async function startThreads(): Promise<void> {
     threadsTried = true;
     threads = await RelayThreads.start({
-      count: options.relayThreads ?? 1,
+      count: threadCount,
       tuning,
       defaultScheduler: scheduler,
       logger,
