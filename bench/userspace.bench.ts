@@ -69,12 +69,13 @@ async function relayRole(): Promise<void> {
       userspace: { udpIdleTimeoutMs: 30_000, scheduler: "rr", syncPeriodMs: 30_000, minSyncPeriodMs: 1000 },
     },
   });
-  const wanted = args.get("--tcp-relay") ?? "epoll";
-  const tcpRelay = wanted === "streams" || wanted === "raw" ? wanted : "epoll";
+  const wanted = args.get("--tcp-relay") ?? "threads";
+  const tcpRelay = wanted === "streams" || wanted === "raw" ? wanted : "threads";
   const proxier = await createUserspaceProxierWith(deps, {
     portals: false,
     tcpRelay,
     relayThreads: Number(args.get("--relay-threads") ?? "1"),
+    relayEngine: args.get("--relay-engine") === "epoll" ? "epoll" : "auto",
   });
   const objects = ports.flatMap((p, i) => [
     service({ name: `s${i}`, clusterIP: vip, port: 10000 + i }),
@@ -278,8 +279,10 @@ async function orchestrate(): Promise<void> {
   if (spawnSync("haproxy", ["-v"]).status !== 0)
     throw new Error("haproxy is not installed (Debian package haproxy)");
   const runs = Number(process.env["BENCH_RUNS"] ?? "5");
-  // BENCH_TCP_RELAY=epoll|raw|streams and BENCH_RELAY_THREADS=N measure the other relays.
-  const tcpRelay = process.env["BENCH_TCP_RELAY"] ?? "epoll";
+  // BENCH_TCP_RELAY=threads|raw|streams, BENCH_RELAY_ENGINE=auto|epoll and BENCH_RELAY_THREADS=N
+  // measure the other relays.
+  const tcpRelay = process.env["BENCH_TCP_RELAY"] ?? "threads";
+  const relayEngine = process.env["BENCH_RELAY_ENGINE"] ?? "auto";
   const relayThreads = Number(process.env["BENCH_RELAY_THREADS"] ?? "1");
   const dir = mkdtempSync(join(tmpdir(), "kproxy-bench-"));
   const backendHost = "127.201.0.1";
@@ -301,6 +304,8 @@ async function orchestrate(): Promise<void> {
       tcpRelay,
       "--relay-threads",
       String(relayThreads),
+      "--relay-engine",
+      relayEngine,
     ]);
     children.push(relay.child);
     const haproxy = await startHaproxy(dir, backendHost, rrPort, bulkPort);
@@ -404,7 +409,7 @@ async function orchestrate(): Promise<void> {
         ...row("cpuPerConnect", "proxy CPU per new-connection request", "µs", "lower", false),
         ...row("cpuPerRequest", "proxy CPU per keep-alive request", "µs", "lower", false),
       ],
-      { runs, requestSize, responseSize, bulkBytes, tcpRelay, relayThreads },
+      { runs, requestSize, responseSize, bulkBytes, tcpRelay, relayEngine, relayThreads },
     );
   } finally {
     for (const c of children) c.kill("SIGKILL");

@@ -55,8 +55,12 @@ function readToEnd(host: string, p: number, send?: Buffer): Promise<Buffer> {
 
 // Every test runs against the default TCP relay (relay threads with their own epoll loop) and
 // against the main-thread relay on Node's handles, its fallback.
-for (const tcpRelay of ["epoll", "raw"] as const)
-  describe(`userspace proxier: TCP and UDP relays on loopback (${tcpRelay} TCP relay)`, () => {
+for (const [tcpRelay, relayEngine] of [
+  ["threads", "auto"],
+  ["threads", "epoll"],
+  ["raw", "auto"],
+] as const)
+  describe(`userspace proxier: TCP and UDP relays on loopback (${tcpRelay} TCP relay, ${relayEngine})`, () => {
     const backends: TcpBackend[] = [];
     const proxiers: Proxier[] = [];
     const closers: (() => Promise<void>)[] = [];
@@ -77,7 +81,7 @@ for (const tcpRelay of ["epoll", "raw"] as const)
       deps = testDeps(),
       tuning = {},
     ): Promise<{ proxier: Proxier; deps: ReturnType<typeof testDeps> }> {
-      const p = await createUserspaceProxierWith(deps, { portals: false, tuning, tcpRelay });
+      const p = await createUserspaceProxierWith(deps, { portals: false, tuning, tcpRelay, relayEngine });
       proxiers.push(p);
       return { proxier: p, deps };
     }
@@ -150,23 +154,29 @@ for (const tcpRelay of ["epoll", "raw"] as const)
       }
     });
 
-    it("several relay threads: each service port is balanced on one of them, exactly", async (t) => {
-      if (tcpRelay !== "epoll") return t.skip("relay threads belong to the epoll relay");
-      const p = await createUserspaceProxierWith(testDeps(), { portals: false, tcpRelay, relayThreads: 3 });
-      proxiers.push(p);
-      const names = ["t1", "t2", "t3", "t4"];
-      await p.sync(
-        syncRequest(
-          names.flatMap((name, i) => [
-            service({ name, clusterIP: svcIP(20 + i), port, affinitySeconds: i === 3 ? 60 : 0 }),
-            ...endpointSlices(name, eps()),
-          ]),
-        ),
-      );
-      for (const i of [0, 1, 2])
-        assert.deepEqual(await counts(svcIP(20 + i), port, 9), { web1: 3, web2: 3, web3: 3 });
-      assert.equal(Object.keys(await counts(svcIP(23), port, 6, clientIP(7))).length, 1, "affinity holds");
-    });
+    // Only the relay threads have threads: the main-thread relay has no such case to run.
+    if (tcpRelay === "threads")
+      it("several relay threads: each service port is balanced on one of them, exactly", async () => {
+        const p = await createUserspaceProxierWith(testDeps(), {
+          portals: false,
+          tcpRelay,
+          relayEngine,
+          relayThreads: 3,
+        });
+        proxiers.push(p);
+        const names = ["t1", "t2", "t3", "t4"];
+        await p.sync(
+          syncRequest(
+            names.flatMap((name, i) => [
+              service({ name, clusterIP: svcIP(20 + i), port, affinitySeconds: i === 3 ? 60 : 0 }),
+              ...endpointSlices(name, eps()),
+            ]),
+          ),
+        );
+        for (const i of [0, 1, 2])
+          assert.deepEqual(await counts(svcIP(20 + i), port, 9), { web1: 3, web2: 3, web3: 3 });
+        assert.equal(Object.keys(await counts(svcIP(23), port, 6, clientIP(7))).length, 1, "affinity holds");
+      });
 
     it("IPv6: TCP and UDP relays on ::1", async () => {
       const v6 = await Promise.all(["six1", "six2"].map((n) => startTcpBackend(n, "::1")));
@@ -248,7 +258,7 @@ for (const tcpRelay of ["epoll", "raw"] as const)
     // The relay threads keep their own time, so this test waits out a short timeout for real.
     it("ClientIP affinity keeps a client on one endpoint until the timeout, measured from last use", async () => {
       const clock = adjustableClock();
-      const real = tcpRelay === "epoll";
+      const real = tcpRelay === "threads";
       const { proxier: p } = await proxier(real ? testDeps() : testDeps({ clock }));
       const advance = async (ms: number): Promise<void> =>
         real ? void (await sleep(ms)) : clock.advance(ms * 50);

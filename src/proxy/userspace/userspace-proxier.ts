@@ -22,13 +22,15 @@ export interface UserspaceProxierOptions {
   /** Use portal rules for non-local service addresses (default: when running as root). */
   readonly portals?: boolean;
   /**
-   * TCP relay implementation: `epoll` (relay threads with their own epoll loops, the default where
-   * they can run: Linux with koffi), `raw` (Node's TCP handles on the main thread, the fallback) or
-   * `streams` (`net.Socket`; used when the handles are unavailable too).
+   * TCP relay implementation: `threads` (relay threads with their own io_uring or epoll loop, the
+   * default where they can run: Linux with koffi), `raw` (Node's TCP handles on the main thread,
+   * the fallback) or `streams` (`net.Socket`; used when the handles are unavailable too).
    */
-  readonly tcpRelay?: "epoll" | "raw" | "streams";
-  /** Number of relay threads of the `epoll` relay (default: `userspace.workers`, else 1). */
+  readonly tcpRelay?: "threads" | "raw" | "streams";
+  /** Number of relay threads (default: `userspace.workers`, else 1). */
   readonly relayThreads?: number;
+  /** What the relay threads run on: `auto` (io_uring where possible, else epoll) or `epoll`. */
+  readonly relayEngine?: "auto" | "epoll";
 }
 
 /**
@@ -57,7 +59,7 @@ export async function createUserspaceProxierWith(
   const scheduler = defaultScheduler(config, logger);
   // userspace.workers: 0 keeps TCP on the main thread (the libuv relay).
   const threadCount = options.relayThreads ?? config.userspace.workers ?? 1;
-  const wantedRelay = options.tcpRelay ?? (threadCount > 0 ? "epoll" : "raw");
+  const wantedRelay = options.tcpRelay ?? (threadCount > 0 ? "threads" : "raw");
   const startTcp = wantedRelay !== "streams" && rawRelayAvailable() ? startRawTcpRelay : startTcpRelay;
   const balancers = new Map<string, ServiceBalancer>();
   const relays = new Map<string, { relay: Relay; balancerKey: string; signature: string }>();
@@ -67,7 +69,7 @@ export async function createUserspaceProxierWith(
   let internalSource: (ip: string) => boolean = () => false;
   // The relay threads start with the first sync (a proxier made only to clean up never needs them).
   let threads: RelayThreads | undefined;
-  let threadsTried = wantedRelay !== "epoll";
+  let threadsTried = wantedRelay !== "threads";
   const threadPorts = new Map<string, { frontend: Frontend; port: number }>();
   const remoteCounters = (): ReturnType<RelayThreads["snapshot"]> =>
     threads?.snapshot() ?? Promise.resolve({ endpoints: [], dropped: new Map() });
@@ -79,6 +81,7 @@ export async function createUserspaceProxierWith(
       tuning,
       defaultScheduler: scheduler,
       logger,
+      engine: options.relayEngine ?? "auto",
     });
     if (threads === undefined)
       logger.warn("relay threads unavailable (they need Linux and koffi); relaying TCP on the main thread");

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../../../sys/clock.ts";
 import { epollDataOffset, epollEventSize, type Libc } from "./libc.ts";
+import { TimerList } from "./timer-list.ts";
 
 /** Something registered with the loop: told about each readiness event of its fd. */
 export interface Watcher {
@@ -10,6 +11,8 @@ export interface Watcher {
 }
 
 const maxEvents = 256;
+/** Empty non-blocking looks after a busy turn before the loop sleeps (see `run`). */
+const pollsBeforeSleep = Number(process.env["KPROXY_POLLS"] ?? "1");
 /** Longest sleep: the loop also looks at its timers this often (a cheap safety net). */
 const maxSleepMs = 1000;
 
@@ -29,12 +32,14 @@ export class EventLoop {
   readonly #words = new Uint32Array(this.#events.buffer);
   readonly #watchers: (Watcher | undefined)[] = [];
   #nextToken = 1;
-  /** Timers ordered by deadline (few: ejection intervals); connect timeouts use `deadlineQueue`. */
-  #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  /** Few (ejection intervals); connect timeouts use `deadlineQueue`. */
+  readonly #timers = new TimerList();
   readonly #queues: DeadlineQueue[] = [];
   /** Work to continue on the next turn without waiting (fairness caps were hit). */
   #soon: (() => void)[] = [];
   #stopped = false;
+  /** Runs after each turn's events were dispatched (the engine writes what it held back). */
+  turnEnd: (() => void) | undefined = undefined;
   /** performance.now() at the start of the current turn. */
   now = performance.now();
 
@@ -66,16 +71,7 @@ export class EventLoop {
 
   /** A clock whose timers this loop runs (for the balancers living on this thread). */
   clock(): Clock {
-    return {
-      now: () => Date.now(),
-      setTimeout: (fn, ms) => {
-        const timer = { at: performance.now() + ms, fn, cancelled: false };
-        let i = this.#timers.length;
-        while (i > 0 && (this.#timers[i - 1]?.at ?? 0) > timer.at) i--;
-        this.#timers.splice(i, 0, timer);
-        return { cancel: () => void (timer.cancelled = true) };
-      },
-    };
+    return this.#timers.clock();
   }
 
   /** A queue of deadlines that all lie the same interval ahead (so they arrive in order). */
@@ -100,8 +96,12 @@ export class EventLoop {
     const words = this.#words;
     const stride = epollEventSize / 4;
     const dataAt = epollDataOffset / 4;
+    let busy = 0;
     while (!this.#stopped) {
-      const n = libc.epollWait(this.#epfd, this.#events, maxEvents, this.#sleepMs());
+      // After a turn with work, look once more without sleeping: more events have usually
+      // arrived meanwhile, and a sleep and wake-up costs far more than an empty look.
+      const n = libc.epollWait(this.#epfd, this.#events, maxEvents, busy > 0 ? 0 : this.#sleepMs());
+      busy = n > 0 ? pollsBeforeSleep : busy - 1;
       this.now = performance.now();
       for (let i = 0; i < n; i++) {
         const base = i * stride;
@@ -113,6 +113,7 @@ export class EventLoop {
           this.#onError(err);
         }
       }
+      if (this.turnEnd !== undefined) this.#call(this.turnEnd);
       if (this.#soon.length > 0) {
         const soon = this.#soon;
         this.#soon = [];
@@ -125,9 +126,7 @@ export class EventLoop {
   #sleepMs(): number {
     if (this.#soon.length > 0) return 0;
     const now = performance.now();
-    let next = now + maxSleepMs;
-    const first = this.#timers[0];
-    if (first !== undefined && first.at < next) next = first.at;
+    let next = now + this.#timers.sleepMs(maxSleepMs);
     for (const q of this.#queues) {
       const at = q.nextDeadline();
       if (at < next) next = at;
@@ -146,10 +145,7 @@ export class EventLoop {
   #runTimers(): void {
     const now = this.now;
     for (const q of this.#queues) q.expire(now, this.#onError);
-    while (this.#timers.length > 0 && (this.#timers[0]?.at ?? Infinity) <= now) {
-      const timer = this.#timers.shift();
-      if (timer !== undefined && !timer.cancelled) this.#call(timer.fn);
-    }
+    this.#timers.runDue(now, this.#onError);
   }
 }
 

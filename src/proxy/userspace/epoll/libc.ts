@@ -19,11 +19,34 @@ export interface Libc {
   connect(fd: number, address: Uint8Array, length: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   getsockname(fd: number, address: Uint8Array, length: Int32Array): number;
+  /** For the eventfd. */
   read(fd: number, buffer: Uint8Array, length: number): number;
+  /** Sockets: recv/send skip the file layer that read/write go through. */
+  recv(fd: number, buffer: Uint8Array, length: number): number;
+  send(fd: number, buffer: Uint8Array, length: number): number;
   write(fd: number, buffer: Uint8Array, length: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   eventfd(initial: number, flags: number): number;
+  getpeername(fd: number, address: Uint8Array, length: Int32Array): number;
+  /** io_uring (x86-64 only; undefined elsewhere): setup, enter and register system calls. */
+  readonly uring:
+    | {
+        setup(entries: number, params: Uint8Array): number;
+        enter(fd: number, submit: number, wait: number, flags: number, arg: number, argSize: number): number;
+        register(fd: number, opcode: number, arg: number, count: number): number;
+      }
+    | undefined;
+  /**
+   * Maps `length` bytes (anonymous memory when `fd` is -1): the memory, seen from JavaScript, and
+   * its address for the kernel. Undefined when mmap failed.
+   */
+  map(
+    length: number,
+    fd: number,
+    offset: number,
+    populate?: boolean,
+  ): { readonly memory: ArrayBuffer; readonly address: number } | undefined;
   /** errno of the last failed call on this thread. */
   errno(): number;
 }
@@ -42,6 +65,7 @@ export const TCP_NODELAY = 1;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
 export const SHUT_WR = 1;
+export const MSG_NOSIGNAL = 0x4000;
 export const EPOLLIN = 0x1;
 export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;
@@ -95,10 +119,19 @@ export async function loadLibc(): Promise<Libc | null> {
     // Declared with int results and lengths (reads and writes are at most 128 KiB): koffi then
     // converts plain 32-bit numbers, measurably cheaper than 64-bit ones on this hot path.
     const read = f("int read(int, void *, int)");
-    const write = f("int write(int, void *, int)");
+    const recv = f("int recv(int, void *, int, int)");
+    const send = f("int send(int, void *, int, int)");
     const shutdown = f("int shutdown(int, int)");
     const close = f("int close(int)");
     const eventfd = f("int eventfd(unsigned int, int)");
+    const write = f("int write(int, void *, int)");
+    const getpeername = f("int getpeername(int, void *, void *)");
+    const mmap = f("void *mmap(void *, size_t, int, int, int, long)");
+    // syscall(2) is variadic in C; glibc's x86-64 implementation only moves registers, so a fixed
+    // prototype with every argument as a 64-bit integer calls it correctly (and much faster).
+    const x64 = process.arch === "x64";
+    const syscall = x64 ? f("long syscall(long, long, long, long, long, long, long)") : undefined;
+    const syscallPointer = x64 ? f("long syscall(long, long, void *, long, long, long, long)") : undefined;
     const event = new Uint8Array(epollEventSize);
     const event32 = new Uint32Array(event.buffer);
     loaded = {
@@ -118,7 +151,29 @@ export async function loadLibc(): Promise<Libc | null> {
       setsockopt: (fd, level, name, v, l) => setsockopt(fd, level, name, v, l),
       getsockname: (fd, a, l) => getsockname(fd, a, l),
       read: (fd, b, l) => read(fd, b, l),
+      recv: (fd, b, l) => recv(fd, b, l, 0),
+      // MSG_NOSIGNAL: a peer that reset must not raise SIGPIPE, whatever the process's handler.
+      send: (fd, b, l) => send(fd, b, l, MSG_NOSIGNAL),
       write: (fd, b, l) => write(fd, b, l),
+      getpeername: (fd, a, l) => getpeername(fd, a, l),
+      uring:
+        syscall === undefined || syscallPointer === undefined
+          ? undefined
+          : {
+              setup: (entries, params) => syscallPointer(425, entries, params, 0, 0, 0, 0),
+              enter: (fd, submit, wait, flags, arg, argSize) =>
+                syscall(426, fd, submit, wait, flags, arg, argSize),
+              register: (fd, opcode, arg, count) => syscall(427, fd, opcode, arg, count, 0, 0),
+            },
+      map(length, fd, offset, populate = true) {
+        // PROT_READ|PROT_WRITE; MAP_SHARED for an fd, MAP_PRIVATE|MAP_ANONYMOUS otherwise; MAP_POPULATE.
+        const flags = (fd < 0 ? 0x22 : 0x01) | (populate ? 0x8000 : 0);
+        const pointer = mmap(null, length, 3, flags, fd, offset) as unknown;
+        const raw = pointer === null ? 0n : koffi.address(pointer);
+        // MAP_FAILED is (void *)-1.
+        if (raw === 0n || raw === 0xffffffffffffffffn) return undefined;
+        return { memory: koffi.view(pointer, length), address: Number(raw) };
+      },
       shutdown: (fd, how) => shutdown(fd, how),
       close: (fd) => close(fd),
       eventfd: (v, flags) => eventfd(v, flags),

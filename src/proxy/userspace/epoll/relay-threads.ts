@@ -71,6 +71,7 @@ export class RelayThreads {
   readonly #owner = new Map<string, number>();
   #nextId = 1;
   #closed = false;
+  readonly #engines: ("io_uring" | "epoll")[] = [];
 
   private constructor(
     libc: Libc,
@@ -90,13 +91,19 @@ export class RelayThreads {
     readonly tuning: RelayTuning;
     readonly defaultScheduler: SchedulerName;
     readonly logger: Logger;
+    /** `auto` (default): io_uring where the kernel allows it, else epoll. */
+    readonly engine?: "auto" | "epoll";
   }): Promise<RelayThreads | undefined> {
     const libc = await loadLibc();
     if (libc === null) return undefined;
     const threads = new RelayThreads(
       libc,
       Math.max(1, options.count),
-      { tuning: options.tuning, defaultScheduler: options.defaultScheduler },
+      {
+        tuning: options.tuning,
+        defaultScheduler: options.defaultScheduler,
+        engine: options.engine ?? "auto",
+      },
       options.logger,
     );
     for (let i = 0; i < threads.#threads.length; i++) await threads.#spawn(i);
@@ -106,6 +113,11 @@ export class RelayThreads {
   /** How many threads relay. */
   get count(): number {
     return this.#threads.length;
+  }
+
+  /** The engine each thread runs (io_uring or epoll). */
+  get engines(): readonly ("io_uring" | "epoll")[] {
+    return this.#engines;
   }
 
   async #spawn(index: number): Promise<Thread> {
@@ -127,7 +139,10 @@ export class RelayThreads {
     this.#threads[index] = thread;
     const ready = new Promise<void>((resolve, reject) => {
       port1.on("message", (reply: RelayThreadReply) => {
-        if (reply.type === "ready") return resolve();
+        if (reply.type === "ready") {
+          this.#engines[index] = reply.engine;
+          return resolve();
+        }
         if (reply.type === "log") return void this.#logger[reply.level](reply.fields, reply.message);
         const pending = thread.waiting.get(reply.id);
         thread.waiting.delete(reply.id);

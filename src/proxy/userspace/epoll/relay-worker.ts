@@ -6,9 +6,10 @@ import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { RelayEndpoint } from "../relay-endpoint.ts";
 import { internalSourceFilter } from "../internal-source.ts";
 import { ServiceBalancer, type BalancerLog } from "../service-balancer.ts";
-import { EventLoop } from "./event-loop.ts";
-import { EPOLLET, EPOLLIN, loadLibc } from "./libc.ts";
-import { TcpEngine } from "./tcp-engine.ts";
+import { createEpollEngine } from "./epoll-engine.ts";
+import { loadLibc } from "./libc.ts";
+import type { EngineContext, RelayEngine } from "./relay-engine.ts";
+import { createUringEngine } from "./uring-engine.ts";
 import type {
   EndpointCounters,
   RelayThreadInit,
@@ -31,20 +32,7 @@ const logger: BalancerLog = {
 
 // A bug must not take every relayed connection down with it: report it (a few times) and go on.
 let errorsReported = 0;
-const loop = new EventLoop(libc, (err) => {
-  if (errorsReported++ < 20)
-    log(
-      "error",
-      { err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
-      "relay thread error",
-    );
-});
-const clock = loop.clock();
-const balancers = new Map<string, ServiceBalancer>();
-const exported = new Set<RelayEndpoint>();
-const dropped = new Map<string, number>();
-let internalSource: (ip: string) => boolean = () => false;
-const engine = new TcpEngine(libc, loop, {
+const context: EngineContext = {
   tuning: init.tuning,
   dropped(servicePortKey, reason) {
     const key = `${servicePortKey}|${reason}`;
@@ -52,7 +40,24 @@ const engine = new TcpEngine(libc, loop, {
   },
   internalSource: (ip) => internalSource(ip),
   warn: (message, fields) => log("warn", fields, message),
-});
+  onError(err) {
+    if (errorsReported++ < 20)
+      log(
+        "error",
+        { err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+        "relay thread error",
+      );
+  },
+};
+const balancers = new Map<string, ServiceBalancer>();
+const exported = new Set<RelayEndpoint>();
+const dropped = new Map<string, number>();
+let internalSource: (ip: string) => boolean = () => false;
+// io_uring where the kernel allows it (fewer system calls per message), epoll otherwise.
+const engine: RelayEngine =
+  (init.engine !== "epoll" ? createUringEngine(libc, context) : undefined) ??
+  createEpollEngine(libc, context);
+const clock = engine.clock;
 
 function handle(request: RelayThreadRequest): void {
   switch (request.type) {
@@ -112,24 +117,15 @@ function handle(request: RelayThreadRequest): void {
     case "stop":
       engine.closeAll();
       for (const balancer of balancers.values()) balancer.close();
-      loop.stop();
+      engine.stop();
       reply({ type: "stopped", id: request.id });
       return;
   }
 }
 
-const counter = new Uint8Array(8);
-const wake = {
-  token: 0,
-  onEvent(): void {
-    // Reset the eventfd first: a request posted while the queue drains then wakes the loop again.
-    libc.read(init.wakeFd, counter, 8);
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port))
-      handle(next.message as RelayThreadRequest);
-  },
-};
-if (!loop.add(init.wakeFd, (EPOLLIN | EPOLLET) >>> 0, wake))
-  throw new Error(`Cannot watch the relay thread's eventfd: errno ${libc.errno()}`);
-reply({ type: "ready" });
-loop.run();
+reply({ type: "ready", engine: engine.kind });
+engine.run(init.wakeFd, () => {
+  for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port))
+    handle(next.message as RelayThreadRequest);
+});
 port.close();

@@ -18,6 +18,8 @@ export interface RelayThreadInit {
   readonly wakeFd: number;
   readonly tuning: RelayTuning;
   readonly defaultScheduler: SchedulerName;
+  /** `auto`: io_uring where the kernel allows it, else epoll. */
+  readonly engine: "auto" | "epoll";
 }
 
 /** One service port whose connections the thread balances. */
@@ -64,7 +66,7 @@ export interface EndpointCounters {
 }
 
 export type RelayThreadReply =
-  | { readonly type: "ready" }
+  | { readonly type: "ready"; readonly engine: "io_uring" | "epoll" }
   | {
       readonly type: "synced";
       readonly id: number;
