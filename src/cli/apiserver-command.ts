@@ -1,3 +1,4 @@
+import { stopSignal } from "../sys/stop-signal.ts";
 import { Command } from "commander";
 import { startApiServer } from "../apiserver/api-server.ts";
 import { createLogger } from "../sys/logger.ts";
@@ -68,15 +69,7 @@ export function apiserverCommand(): Command {
         `kproxy API server listening on ${server.url}${server.socketPath ? ` and ${server.socketPath}` : ""}\n` +
           `try: kubectl --server=${server.url} get services -A\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await stopSignal().stopped;
       await server.close();
     });
 }

@@ -1,3 +1,4 @@
+import { stopSignal } from "../sys/stop-signal.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -64,17 +65,7 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(flags: DemoFlags, logger: Logger): Promise<void> {
-  const controller = new AbortController();
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      controller.abort();
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
+  const { signal: stopping, stopped } = stopSignal();
   const tmp = mkdtempSync(join(tmpdir(), "kproxy-demo-"));
   const backends: Server[] = [];
   let running: RunningProxy | undefined;
@@ -97,19 +88,19 @@ async function runDemo(flags: DemoFlags, logger: Logger): Promise<void> {
       },
     };
     try {
-      running = await runProxy(config, { logger, signal: controller.signal });
+      running = await runProxy(config, { logger, signal: stopping });
     } catch (err) {
-      if (controller.signal.aborted) return;
+      if (stopping.aborted) return;
       throw err;
     }
     // The demo creates the example objects itself (as `kubectl create -f examples/demo/` would),
     // after the proxy runs, so that one sees the relays follow the API.
     if (running.apiServer !== undefined)
       await createObjects(running.apiServer.url, [join(examplesDir, "services.yaml"), slices]);
-    const ready = await waitForService("127.100.0.10", 8080, 15_000, controller.signal);
-    if (!ready && !controller.signal.aborted)
+    const ready = await waitForService("127.100.0.10", 8080, 15_000, stopping);
+    if (!ready && !stopping.aborted)
       logger.warn("the web Service did not answer within 15 s; the commands below may need a moment");
-    if (!controller.signal.aborted) process.stdout.write(banner(running, port));
+    if (!stopping.aborted) process.stdout.write(banner(running, port));
     const signal = await stopped;
     process.stdout.write(`\nkproxy demo: ${signal} received, stopping\n`);
   } finally {

@@ -1,3 +1,4 @@
+import { stopSignal } from "../sys/stop-signal.ts";
 import { Command } from "commander";
 import { Registry } from "prom-client";
 import { startDnsServer } from "../dns/dns-server.ts";
@@ -118,15 +119,7 @@ export function dnsCommand(): Command {
           ? undefined
           : await startMetricsServer(flags.metricsBindAddress, { registry });
       process.stdout.write(`kproxy DNS listening on ${server.address} port ${server.port} (udp and tcp)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await stopSignal().stopped;
       await Promise.all([server.close(), metrics?.close()]);
     });
 }

@@ -1,3 +1,4 @@
+import { stopSignal } from "../sys/stop-signal.ts";
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { errorMessage } from "../errors.ts";
@@ -39,17 +40,7 @@ Examples:
     const config = configFromFlags(flags);
     const logger = createLogger(config.verbosity);
     applyOomScoreAdj(config.oomScoreAdj, logger);
-    const controller = new AbortController();
-    const stopped = new Promise<string>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-        controller.abort();
-        resolve(signal);
-      };
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-    });
+    const { signal: stopping, stopped } = stopSignal();
     const extras: ApiServerExtras = {
       ...(flags.listenSocket !== undefined ? { socketPath: flags.listenSocket } : {}),
       ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}),
@@ -58,10 +49,10 @@ Examples:
     };
     let running;
     try {
-      running = await runProxy(config, { logger, apiServerExtras: extras, signal: controller.signal });
+      running = await runProxy(config, { logger, apiServerExtras: extras, signal: stopping });
     } catch (err) {
       // A signal during start-up is a clean stop, not a failure.
-      if (controller.signal.aborted) return;
+      if (stopping.aborted) return;
       throw err;
     }
     const lines = [
