@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { RelayThreadsSnapshot } from "./epoll/relay-threads.ts";
+import type { RelayThreadsSnapshot } from "./threads/relay-threads.ts";
 import type { RelayEndpoint } from "./relay-endpoint.ts";
 
 /** Counters of endpoints balanced on other threads (the relay threads), fetched when scraped. */

@@ -4,7 +4,7 @@ import { isSchedulerName, type SchedulerName } from "../../lb/scheduler.ts";
 import type { IPFamily } from "../../model/protocol.ts";
 import type { Logger } from "../../sys/logger.ts";
 import type { Proxier, ProxierDeps, ProxierFactory, SyncRequest } from "../proxier.ts";
-import { RelayThreads, signature, type TcpServiceInput } from "./epoll/relay-threads.ts";
+import { RelayThreads, signature, type TcpServiceInput } from "./threads/relay-threads.ts";
 import { desiredFrontends, type Frontend } from "./frontends.ts";
 import { internalSourceFilter } from "./internal-source.ts";
 import { createPortalApplier, type PortalApplier } from "./portal-applier.ts";
@@ -85,7 +85,10 @@ export async function createUserspaceProxierWith(
     });
     if (threads === undefined)
       logger.warn("relay threads unavailable (they need Linux and koffi); relaying TCP on the main thread");
-    else metrics.addRemote(remoteCounters);
+    else {
+      logger.info({ threads: threads.count, engines: threads.engines }, "TCP relay threads started");
+      metrics.addRemote(remoteCounters);
+    }
   }
 
   const balancerKey = (family: IPFamily, servicePortKey: string): string => `${family}|${servicePortKey}`;

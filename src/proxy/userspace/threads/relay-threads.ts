@@ -56,7 +56,7 @@ const workerFile = new URL(
 );
 
 /**
- * The TCP relays of the userspace mode, run by `count` threads with an epoll loop each (see
+ * The TCP relays of the userspace mode, run by `count` threads with an io_uring or epoll loop each (see
  * README.md). Each service port belongs to one thread, which holds its balancer and every one of
  * its listeners, so round robin, affinity, connection counts and ejection stay exact without
  * sharing memory; service ports are spread over the threads (the least loaded takes a new one).
@@ -85,7 +85,7 @@ export class RelayThreads {
     this.#logger = logger;
   }
 
-  /** Starts `count` relay threads; undefined when the epoll engine cannot run here (no koffi, not Linux). */
+  /** Starts `count` relay threads; undefined when relay threads cannot run here (no koffi, not Linux). */
   static async start(options: {
     readonly count: number;
     readonly tuning: RelayTuning;

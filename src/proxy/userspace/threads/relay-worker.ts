@@ -1,6 +1,6 @@
-// A relay thread: an epoll loop with the TCP relays and the balancers of the service ports it
-// was given. Started by relay-threads.ts; talks to the main thread only through its port (see
-// worker-protocol.ts). The thread's own Node event loop never runs while the epoll loop waits, so
+// A relay thread: an io_uring or epoll loop (relay-engine.ts) with the TCP relays and the
+// balancers of the service ports it was given. Started by relay-threads.ts; talks to the main thread only through its port (see
+// worker-protocol.ts). The thread's own Node event loop never runs while the engine waits, so
 // nothing here may rely on promises, timers or events after start-up.
 import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { RelayEndpoint } from "../relay-endpoint.ts";
