@@ -64,6 +64,7 @@ export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
+export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 export const MSG_NOSIGNAL = 0x4000;
 export const EPOLLIN = 0x1;

@@ -24,7 +24,16 @@ import {
   IoUring,
   type BufferRing,
 } from "./io-uring.ts";
-import { AF_INET, AF_INET6, MSG_NOSIGNAL, SHUT_WR, SOCK_CLOEXEC, SOCK_STREAM, type Libc } from "./libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  MSG_NOSIGNAL,
+  SHUT_RD,
+  SHUT_WR,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  type Libc,
+} from "./libc.ts";
 import type { EngineContext, RelayEngine } from "./relay-engine.ts";
 import {
   EndpointAddresses,
@@ -235,6 +244,10 @@ class UringEngine implements RelayEngine {
     this.#listenerById.delete(id);
     this.#listeners[listener.index] = undefined;
     listener.closed = true;
+    // The ring holds the socket open until the accept's cancel completes, after the sync has
+    // returned; shutting it down stops listening now, so that from here on a connection is
+    // refused rather than accepted and reset.
+    this.#libc.shutdown(listener.fd, SHUT_RD);
     this.#cancelAndClose(listener.fd);
   }
 
