@@ -9,8 +9,8 @@
 //    connections reach the new endpoint.
 // Writes a table (report()) and an SVG plot to bench/results/.
 // Sizes: KPROXY_BENCH_NFT_CONNECT_SIZES, KPROXY_BENCH_NFT_SYNC_SIZES (comma-separated),
-// KPROXY_BENCH_NFT_UPSTREAM_MAX (largest size run with the upstream layout, default 10000: at
-// 20,000 it takes about five minutes per load), KPROXY_BENCH_NFT_RUNS (default 3),
+// KPROXY_BENCH_NFT_UPSTREAM_MAX (largest size run with the upstream layout, default 20000, so
+// that every size is compared; at 20,000 one load takes about five minutes, lower it for a quick run), KPROXY_BENCH_NFT_RUNS (default 3),
 // KPROXY_BENCH_NFT_PARTIAL_RUNS (one-endpoint changes per size, default 40), KPROXY_BENCH_IPTABLES (restore command, default iptables-legacy-restore; iptables-nft-restore
 // works too but loads 30k services very slowly).
 import { spawn } from "node:child_process";
@@ -43,7 +43,7 @@ const sizes = (name: string, fallback: string): number[] =>
   (process.env[name] ?? fallback).split(",").map((s) => Number(s.trim()));
 const connectSizes = sizes("KPROXY_BENCH_NFT_CONNECT_SIZES", "0,1000,10000,30000");
 const syncSizes = sizes("KPROXY_BENCH_NFT_SYNC_SIZES", "1000,10000,20000");
-const upstreamMax = Number(process.env["KPROXY_BENCH_NFT_UPSTREAM_MAX"] ?? "10000");
+const upstreamMax = Number(process.env["KPROXY_BENCH_NFT_UPSTREAM_MAX"] ?? "20000");
 const runs = Number(process.env["KPROXY_BENCH_NFT_RUNS"] ?? "3");
 const partialRuns = Number(process.env["KPROXY_BENCH_NFT_PARTIAL_RUNS"] ?? "40");
 const iptablesRestore = process.env["KPROXY_BENCH_IPTABLES"] ?? "iptables-legacy-restore";
