@@ -55,7 +55,7 @@ export interface UserspaceConfig {
   readonly syncPeriodMs: number;
   readonly minSyncPeriodMs: number;
   /**
-   * Threads that relay TCP (`--userspace-workers`), each with its own epoll loop; a Service's ports
+   * Threads that relay TCP (`--userspace-workers`), each with its own io_uring or epoll loop; a Service's ports
    * stay on one of them. 0 relays TCP on the main thread instead. Unset: the default (1).
    */
   readonly workers?: number | undefined;
