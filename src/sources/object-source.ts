@@ -44,10 +44,17 @@ export class ObjectSource<T extends KubernetesObject> {
   }) {
     this.#resource = options.path;
     this.#logger = options.logger;
+    // A list that ends after stop() must deliver nothing and must not go on to open a watch:
+    // failing it ends the informer's start (its error is ignored once stopped).
+    const list = async (): Promise<KubernetesListObject<T>> => {
+      const result = await options.list();
+      if (this.#stopped) throw new Error(`list of ${options.path} ended after the source stopped`);
+      return result;
+    };
     this.#informer = new ListWatch<T>(
       options.path,
       new Watch(options.kubeConfig),
-      options.list,
+      list,
       false,
       options.labelSelector,
       options.fieldSelector,
@@ -128,6 +135,9 @@ export class ObjectSource<T extends KubernetesObject> {
     } finally {
       this.#informer.off("error", onError);
     }
+    // stop() while the watch was connecting could not abort it (the informer did not hold the
+    // request yet): stop again now that it does.
+    if (this.#stopped) void this.#informer.stop();
     if (failed || this.#stopped) return;
     this.#retryMs = 1000;
     if (!this.#synced) {
