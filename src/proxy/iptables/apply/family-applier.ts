@@ -53,6 +53,21 @@ export interface FamilyApplierOptions {
   readonly transformPayload?: (payload: string) => string;
 }
 
+/** The report of a sync that had nothing to write. */
+function nothingWritten(renderMs: number): FamilySyncReport {
+  return {
+    kind: "diff",
+    payload: "",
+    restore: undefined,
+    servicePorts: 0,
+    writtenChains: 0,
+    deletedChains: 0,
+    dispatchEdits: 0,
+    canaryTripped: false,
+    renderMs,
+  };
+}
+
 const canaryProbeLines = new Set([
   `-D ${kubeProxyCanaryChain} -j RETURN`,
   `-A ${kubeProxyCanaryChain} -j RETURN`,
@@ -140,17 +155,7 @@ export class IptablesFamilyApplier {
       ]);
       if (r.code === 0) {
         this.#applied = desired;
-        return {
-          kind: "diff",
-          payload: "",
-          restore: undefined,
-          servicePorts: 0,
-          writtenChains: 0,
-          deletedChains: 0,
-          dispatchEdits: 0,
-          canaryTripped: false,
-          renderMs,
-        };
+        return nothingWritten(renderMs);
       }
       this.#o.logger.warn(
         { family: this.#o.tools.family },
@@ -161,17 +166,7 @@ export class IptablesFamilyApplier {
     }
     if (empty && !request.full) {
       this.#applied = desired;
-      return {
-        kind: "diff",
-        payload: "",
-        restore: undefined,
-        servicePorts: 0,
-        writtenChains: 0,
-        deletedChains: 0,
-        dispatchEdits: 0,
-        canaryTripped: false,
-        renderMs,
-      };
+      return nothingWritten(renderMs);
     }
     try {
       const restore = await runRestore(this.#o.executor, {
