@@ -52,3 +52,30 @@ export function newRelayEndpoint(endpoint: Endpoint, servicePortKey: string): Re
     ejections: 0,
   };
 }
+
+/** One endpoint's counters, as the metrics export them (copied, so they can cross threads). */
+export interface EndpointCounters {
+  readonly servicePortKey: string;
+  readonly key: string;
+  readonly active: number;
+  readonly total: number;
+  readonly toEndpoint: number;
+  readonly fromEndpoint: number;
+  readonly connectFailures: number;
+  readonly ejections: number;
+  readonly ejected: boolean;
+}
+
+export function countersOf(ep: RelayEndpoint): EndpointCounters {
+  return {
+    servicePortKey: ep.servicePortKey,
+    key: ep.key,
+    active: ep.activeConnections,
+    total: ep.totalConnections,
+    toEndpoint: ep.bytesToEndpoint,
+    fromEndpoint: ep.bytesFromEndpoint,
+    connectFailures: ep.connectFailures,
+    ejections: ep.ejections,
+    ejected: !ep.available,
+  };
+}

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { RelayThreadsSnapshot } from "./threads/relay-threads.ts";
-import type { RelayEndpoint } from "./relay-endpoint.ts";
+import { countersOf, type EndpointCounters, type RelayEndpoint } from "./relay-endpoint.ts";
 
 /** Counters of endpoints balanced on other threads (the relay threads), fetched when scraped. */
 export type RemoteCounters = () => Promise<RelayThreadsSnapshot>;
@@ -18,19 +18,6 @@ export interface RelayMetrics {
   removeRemote(source: RemoteCounters): void;
 }
 
-/** The same counters, whether the endpoint lives on this thread or on a relay thread. */
-interface Counters {
-  readonly servicePortKey: string;
-  readonly key: string;
-  readonly active: number;
-  readonly total: number;
-  readonly toEndpoint: number;
-  readonly fromEndpoint: number;
-  readonly connectFailures: number;
-  readonly ejections: number;
-  readonly ejected: boolean;
-}
-
 const byRegistry = new WeakMap<Registry, RelayMetrics>();
 
 /**
@@ -46,23 +33,9 @@ export function relayMetrics(registry: Registry): RelayMetrics {
   const snapshots = async (): Promise<RelayThreadsSnapshot[]> =>
     Promise.all([...remotes].map((source) => source().catch(() => ({ endpoints: [], dropped: new Map() }))));
   const each = async (
-    fn: (ep: Counters, labels: { service_port: string; endpoint: string }) => void,
+    fn: (ep: EndpointCounters, labels: { service_port: string; endpoint: string }) => void,
   ): Promise<void> => {
-    for (const ep of endpoints)
-      fn(
-        {
-          servicePortKey: ep.servicePortKey,
-          key: ep.key,
-          active: ep.activeConnections,
-          total: ep.totalConnections,
-          toEndpoint: ep.bytesToEndpoint,
-          fromEndpoint: ep.bytesFromEndpoint,
-          connectFailures: ep.connectFailures,
-          ejections: ep.ejections,
-          ejected: !ep.available,
-        },
-        { service_port: ep.servicePortKey, endpoint: ep.key },
-      );
+    for (const ep of endpoints) fn(countersOf(ep), { service_port: ep.servicePortKey, endpoint: ep.key });
     for (const snapshot of await snapshots())
       for (const ep of snapshot.endpoints) fn(ep, { service_port: ep.servicePortKey, endpoint: ep.key });
   };
@@ -86,7 +59,7 @@ export function relayMetrics(registry: Registry): RelayMetrics {
       await each((ep, labels) => this.set(labels, ep.ejected ? 1 : 0));
     },
   });
-  const counter = (name: string, help: string, value: (ep: Counters) => number): void => {
+  const counter = (name: string, help: string, value: (ep: EndpointCounters) => number): void => {
     new Counter({
       name,
       help,

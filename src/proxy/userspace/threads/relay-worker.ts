@@ -3,7 +3,7 @@
 // worker-protocol.ts). The thread's own Node event loop never runs while the engine waits, so
 // nothing here may rely on promises, timers or events after start-up.
 import { receiveMessageOnPort, workerData } from "node:worker_threads";
-import type { RelayEndpoint } from "../relay-endpoint.ts";
+import { countersOf, type RelayEndpoint } from "../relay-endpoint.ts";
 import { internalSourceFilter } from "../internal-source.ts";
 import { ServiceBalancer, type BalancerLog } from "../service-balancer.ts";
 import { createEpollEngine } from "./epoll-engine.ts";
@@ -99,18 +99,7 @@ function handle(request: RelayThreadRequest): void {
     }
     case "snapshot": {
       const endpoints: EndpointCounters[] = [];
-      for (const ep of exported)
-        endpoints.push({
-          servicePortKey: ep.servicePortKey,
-          key: ep.key,
-          active: ep.activeConnections,
-          total: ep.totalConnections,
-          toEndpoint: ep.bytesToEndpoint,
-          fromEndpoint: ep.bytesFromEndpoint,
-          connectFailures: ep.connectFailures,
-          ejections: ep.ejections,
-          ejected: !ep.available,
-        });
+      for (const ep of exported) endpoints.push(countersOf(ep));
       reply({ type: "snapshot", id: request.id, endpoints, dropped: [...dropped] });
       return;
     }

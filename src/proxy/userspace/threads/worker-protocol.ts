@@ -1,3 +1,4 @@
+import type { EndpointCounters } from "../relay-endpoint.ts";
 import type { MessagePort } from "node:worker_threads";
 import type { DetectLocalMode } from "../../../config/proxy-config.ts";
 import type { SchedulerName } from "../../../lb/scheduler.ts";
@@ -52,18 +53,7 @@ export type RelayThreadRequest =
   | { readonly type: "snapshot"; readonly id: number }
   | { readonly type: "stop"; readonly id: number };
 
-/** One endpoint's counters, as the metrics export them. */
-export interface EndpointCounters {
-  readonly servicePortKey: string;
-  readonly key: string;
-  readonly active: number;
-  readonly total: number;
-  readonly toEndpoint: number;
-  readonly fromEndpoint: number;
-  readonly connectFailures: number;
-  readonly ejections: number;
-  readonly ejected: boolean;
-}
+export type { EndpointCounters };
 
 export type RelayThreadReply =
   | { readonly type: "ready"; readonly engine: "io_uring" | "epoll" }
