@@ -32,17 +32,7 @@ export async function apiRequest<T = unknown>(
     headers["Content-Type"] = options.contentType ?? "application/json";
     headers["Content-Length"] = String(Buffer.byteLength(payload));
   }
-  const where =
-    typeof target === "string"
-      ? (() => {
-          const u = new URL(path, target);
-          return {
-            hostname: u.hostname.replace(/^\[|\]$/g, ""),
-            port: u.port,
-            path: `${u.pathname}${u.search}`,
-          };
-        })()
-      : { socketPath: target.socketPath, path };
+  const where = requestTarget(target, path);
   return await new Promise<ApiResponse<T>>((resolve, reject) => {
     const req = httpRequest({ ...where, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -64,6 +54,16 @@ export async function apiRequest<T = unknown>(
     req.on("error", reject);
     req.end(payload);
   });
+}
+
+/** Where `http.request` sends `path`: host and port of a URL, or a Unix socket. */
+function requestTarget(
+  target: ApiTarget,
+  path: string,
+): { hostname: string; port: string; path: string } | { socketPath: string; path: string } {
+  if (typeof target !== "string") return { socketPath: target.socketPath, path };
+  const u = new URL(path, target);
+  return { hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port, path: `${u.pathname}${u.search}` };
 }
 
 /** One event of a watch stream. */
@@ -92,17 +92,7 @@ export function openWatch(
   const waiters: Array<() => void> = [];
   let endResolve: () => void = () => {};
   const ended = new Promise<void>((r) => (endResolve = r));
-  const where =
-    typeof target === "string"
-      ? (() => {
-          const u = new URL(path, target);
-          return {
-            hostname: u.hostname.replace(/^\[|\]$/g, ""),
-            port: u.port,
-            path: `${u.pathname}${u.search}`,
-          };
-        })()
-      : { socketPath: target.socketPath, path };
+  const where = requestTarget(target, path);
   const req = httpRequest(
     { ...where, method: "GET", headers: { Accept: "application/json" }, agent: false },
     (res) => {
