@@ -32,40 +32,36 @@ const runArgs = [
   "127.0.0.1:0",
 ];
 
-describe(
-  "kproxy run as a process",
-  { skip: availableModes().includes("userspace") ? false : "userspace mode not built" },
-  () => {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      it(`serves health and metrics, then stops cleanly with exit 0 on ${signal}`, async () => {
-        const child = startCli(runArgs);
-        try {
-          await waitForOutput(child, "kproxy: ready");
-          const out = child.output().stdout;
-          assert.match(out, /^kproxy: mode userspace on node kp-signals$/m);
-          const api = startupValue(out, "API server");
-          const healthz = startupValue(out, "healthz");
-          const metrics = startupValue(out, "metrics");
-          const h = await fetch(`http://${healthz}/healthz`);
-          assert.equal(h.status, 200);
-          assert.equal(((await h.json()) as { nodeEligible: boolean }).nodeEligible, true);
-          const text = await (await fetch(`http://${metrics}/metrics`)).text();
-          assert.match(text, /^kubeproxy_sync_proxy_rules_last_timestamp_seconds \d/m);
-          const nodes = await (await fetch(`${api}/api/v1/nodes`)).json();
-          assert.deepEqual(
-            (nodes as { items: Array<{ metadata: { name: string } }> }).items.map((n) => n.metadata.name),
-            ["kp-signals"],
-          );
-        } finally {
-          child.kill(signal);
-        }
-        const r = await finished(child, 20_000);
-        assert.equal(r.signal, null, `killed: ${r.stderr}`);
-        assert.equal(r.code, 0, r.stderr);
-      });
-    }
-  },
-);
+describe("kproxy run as a process", () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`serves health and metrics, then stops cleanly with exit 0 on ${signal}`, async () => {
+      const child = startCli(runArgs);
+      try {
+        await waitForOutput(child, "kproxy: ready");
+        const out = child.output().stdout;
+        assert.match(out, /^kproxy: mode userspace on node kp-signals$/m);
+        const api = startupValue(out, "API server");
+        const healthz = startupValue(out, "healthz");
+        const metrics = startupValue(out, "metrics");
+        const h = await fetch(`http://${healthz}/healthz`);
+        assert.equal(h.status, 200);
+        assert.equal(((await h.json()) as { nodeEligible: boolean }).nodeEligible, true);
+        const text = await (await fetch(`http://${metrics}/metrics`)).text();
+        assert.match(text, /^kubeproxy_sync_proxy_rules_last_timestamp_seconds \d/m);
+        const nodes = await (await fetch(`${api}/api/v1/nodes`)).json();
+        assert.deepEqual(
+          (nodes as { items: Array<{ metadata: { name: string } }> }).items.map((n) => n.metadata.name),
+          ["kp-signals"],
+        );
+      } finally {
+        child.kill(signal);
+      }
+      const r = await finished(child, 20_000);
+      assert.equal(r.signal, null, `killed: ${r.stderr}`);
+      assert.equal(r.code, 0, r.stderr);
+    });
+  }
+});
 
 describe("kproxy cleanup", () => {
   const ns = `kp-cleanup-${randomBytes(3).toString("hex")}`;
