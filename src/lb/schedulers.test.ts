@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createScheduler } from "./create-scheduler.ts";
 import type { PickContext, SchedulerName } from "./scheduler.ts";
+import { seededRandom } from "../sys/seeded-random.ts";
 
 interface TestBackend {
   key: string;
@@ -37,18 +38,6 @@ function sequence(name: SchedulerName, spec: string, count: number): string {
   const s = createScheduler<TestBackend>(name);
   s.setBackends(backends(spec));
   return Array.from({ length: count }, () => s.pick(ctx())?.key ?? "-").join("");
-}
-
-/** A deterministic random source (mulberry32) so that random/p2c tests are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("round-robin sequences", () => {
@@ -193,7 +182,7 @@ describe("hashing schedulers", () => {
 
 describe("random schedulers", () => {
   it("random spreads evenly and honours weights", () => {
-    const s = createScheduler<TestBackend>("random", { random: seeded(7) });
+    const s = createScheduler<TestBackend>("random", { random: seededRandom(7) });
     s.setBackends(backends("a b c:2"));
     const counts = new Map<string, number>();
     for (let i = 0; i < 8000; i++) {
@@ -206,7 +195,7 @@ describe("random schedulers", () => {
   });
 
   it("p2c never picks the busier of the two it draws, so load stays within one of even", () => {
-    const s = createScheduler<TestBackend>("p2c", { random: seeded(11) });
+    const s = createScheduler<TestBackend>("p2c", { random: seededRandom(11) });
     const list = backends("a b c d");
     s.setBackends(list);
     for (let i = 0; i < 400; i++) {
@@ -223,7 +212,7 @@ describe("random schedulers", () => {
   });
 
   it("p2c with one backend returns it, and none when it is excluded", () => {
-    const s = createScheduler<TestBackend>("p2c", { random: seeded(3) });
+    const s = createScheduler<TestBackend>("p2c", { random: seededRandom(3) });
     const list = backends("a");
     s.setBackends(list);
     assert.equal(s.pick(ctx())?.key, "a");
@@ -235,7 +224,7 @@ describe("every scheduler", () => {
   const names: SchedulerName[] = ["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "random", "p2c"];
   for (const name of names) {
     it(`${name} returns undefined for no backends and skips unavailable ones`, () => {
-      const s = createScheduler<TestBackend>(name, { random: seeded(1) });
+      const s = createScheduler<TestBackend>(name, { random: seededRandom(1) });
       assert.equal(s.pick(ctx()), undefined);
       const list = backends("a b c");
       s.setBackends(list);
